@@ -1,0 +1,43 @@
+/* buf.h — an owning, growable byte buffer that carries its own size limit.
+ *
+ * Everything built from untrusted input (event bodies, responses, log lines) goes through a
+ * buf so that no input can grow memory past a known bound. The bytes are always followed by
+ * a NUL (not counted in len), so a buf of text can be handed to C string functions. */
+#ifndef USERS_BUF_H
+#define USERS_BUF_H
+
+#include "common.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef struct buf {
+    char *data; /* owned; NULL until the first append */
+    size_t len; /* bytes in use, excluding the trailing NUL */
+    size_t cap; /* bytes allocated */
+    size_t max; /* len may never exceed this */
+} buf;
+
+/* Empty buffer that will refuse to hold more than max bytes. Allocates nothing. */
+void buf_init(buf *b, size_t max);
+
+/* Appends n bytes; UA_ERR_TOO_BIG (and b unchanged) when len would pass max. */
+UA_WARN_UNUSED ua_status buf_append(buf *b, const void *p, size_t n);
+UA_WARN_UNUSED ua_status buf_append_str(buf *b, const char *s);
+UA_WARN_UNUSED ua_status buf_append_char(buf *b, char c);
+UA_WARN_UNUSED ua_status buf_appendf(buf *b, const char *fmt, ...) UA_PRINTF(2, 3);
+UA_WARN_UNUSED ua_status buf_vappendf(buf *b, const char *fmt, va_list ap);
+
+/* The contents as a C string: "" for an empty buffer, never NULL. Borrowed. */
+const char *buf_str(const buf *b);
+
+/* Forgets the contents but keeps the memory, for reuse across invocations. */
+void buf_reset(buf *b);
+
+/* Frees the memory; the buffer may be used again after buf_init. */
+void buf_free(buf *b);
+
+/* Hands the bytes to the caller (who frees them with free()); b becomes empty. */
+char *buf_steal(buf *b);
+
+#endif

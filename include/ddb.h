@@ -1,0 +1,115 @@
+/* ddb.h — DynamoDB over its JSON 1.0 protocol: requests, AttributeValues, errors, retries.
+ *
+ * Callers build a request document with jansson (the DynamoDB API's own JSON shape, e.g.
+ * {"TableName":..., "Key":{...}}) and hand it to a ddb_port. The real port signs it with
+ * SigV4, sends it over a kept-alive HTTPS connection, retries what the contract says is
+ * retryable within the deadline, and returns the parsed reply. Handlers receive a ddb_port
+ * rather than the client, so tests can pass a fake that records and answers requests. */
+#ifndef USERS_DDB_H
+#define USERS_DDB_H
+
+#include "common.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum ddb_op {
+    DDB_PUT_ITEM,
+    DDB_GET_ITEM,
+    DDB_UPDATE_ITEM,
+    DDB_DELETE_ITEM,
+    DDB_SCAN,
+    /* phase 2: DDB_QUERY, DDB_TRANSACT_WRITE_ITEMS */
+    DDB_OP_COUNT
+} ddb_op;
+
+/* "PutItem", ... : the X-Amz-Target suffix. */
+const char *ddb_op_name(ddb_op op);
+
+typedef enum ddb_status {
+    DDB_OK = 0,
+    DDB_CONDITION_FAILED, /* ConditionalCheckFailedException; reply->body may carry "Item" */
+    DDB_UNAVAILABLE,      /* retries ran out or the deadline neared; a write's outcome unknown */
+    DDB_FAILED            /* not retryable: validation, access denied, no table, bad reply */
+} ddb_status;
+
+typedef struct ddb_reply {
+    json_t *body;         /* new reference: the parsed response or error document, or NULL */
+    char error_type[96];  /* __type after its '#' (e.g. "ThrottlingException"), "" if none */
+    unsigned attempts;    /* HTTP requests made, retries included */
+    long http_status;     /* of the last attempt, 0 when none completed */
+} ddb_reply;
+
+void ddb_reply_init(ddb_reply *r);
+void ddb_reply_clear(ddb_reply *r); /* drops body, keeps nothing */
+
+/* The seam between handlers and DynamoDB. request is borrowed. deadline_ms is the epoch
+ * millisecond by which the caller must have its answer (retries stop before it). */
+typedef struct ddb_port {
+    ddb_status (*call)(void *ctx, ddb_op op, const json_t *request, int64_t deadline_ms,
+                       ddb_reply *reply);
+    void *ctx;
+} ddb_port;
+
+/* ---- The real client ---- */
+
+typedef struct ddb_config {
+    const char *region;            /* required */
+    const char *endpoint;          /* NULL: https://dynamodb.{region}.amazonaws.com */
+    const char *access_key_id;     /* required */
+    const char *secret_access_key; /* required */
+    const char *session_token;     /* NULL when none */
+    const char *ca_file;           /* NULL: http_default_ca_file() */
+} ddb_config;
+
+typedef struct ddb_client ddb_client;
+
+/* Copies what it needs from cfg. NULL on bad config (message in err) or out of memory. */
+ddb_client *ddb_client_new(const ddb_config *cfg, char *err, size_t err_len);
+void ddb_client_free(ddb_client *c);
+
+/* The endpoint the AWS SDKs would use: AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL,
+ * else NULL (the regional default). Borrowed from the environment. */
+const char *ddb_endpoint_from_env(void);
+
+/* A port backed by client c. */
+ddb_port ddb_client_port(ddb_client *c);
+
+ddb_status ddb_client_call(ddb_client *c, ddb_op op, const json_t *request, int64_t deadline_ms,
+                           ddb_reply *reply);
+
+/* ---- Pieces exposed for tests and the fuzzers ---- */
+
+/* Whether an HTTP status and error type are retried (throttling, 5xx). */
+bool ddb_is_retryable(long http_status, const char *error_type);
+
+/* Full-jitter backoff before retry number attempt (1 = first retry): uniform in
+ * [0, min(cap, base * 2^(attempt-1))), using rnd, a uniform 32-bit random value. */
+int64_t ddb_backoff_ms(unsigned attempt, uint32_t rnd);
+
+/* Extracts the error type from an error body: the part of "__type" after '#'. */
+bool ddb_parse_error_type(const json_t *body, char *out, size_t out_len);
+
+/* CRC-32 (IEEE, as zlib) of data: what DynamoDB sends in x-amz-crc32. */
+uint32_t ddb_crc32(const void *data, size_t len);
+
+/* ---- AttributeValue marshalling ---- */
+
+/* Plain JSON value → AttributeValue: string→S, integer/real→N, true/false→BOOL, null→NULL,
+ * object→M, array→L. New reference, NULL on failure. */
+json_t *ddb_marshal(const json_t *plain);
+
+/* AttributeValue → plain JSON. N becomes an integer when it is one, else a real. NULL when av
+ * is not a well-formed AttributeValue of those types. New reference. */
+json_t *ddb_unmarshal(const json_t *av);
+
+/* Conveniences for items (maps of attribute name → AttributeValue), all borrowed/new as said. */
+json_t *ddb_av_s(const char *s);        /* {"S": s}, new */
+json_t *ddb_av_n(long long n);          /* {"N": "n"}, new */
+/* The S of attribute name in item, borrowed; NULL when absent or not an S. */
+const char *ddb_item_s(const json_t *item, const char *name);
+/* The N of attribute name as an integer; false when absent, not an N or not an integer. */
+bool ddb_item_n(const json_t *item, const char *name, long long *out);
+
+#endif

@@ -1,0 +1,38 @@
+/* log.h — structured logs: one JSON object per line on stdout, as Lambda's JSON log format
+ * expects. User data is JSON-escaped; no body or email is logged at INFO; credentials never. */
+#ifndef USERS_LOG_H
+#define USERS_LOG_H
+
+#include "common.h"
+
+#include <stdint.h>
+
+typedef enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
+
+/* Reads LOG_LEVEL, else AWS_LAMBDA_LOG_LEVEL (DEBUG, INFO, WARN, ERROR; default INFO). */
+void log_init_from_env(void);
+void log_set_level(log_level level);
+log_level log_get_level(void);
+
+/* Where lines go (a file descriptor; 1 by default). Tests point it at a pipe or file. */
+void log_set_fd(int fd);
+
+/* One line {"timestamp","level","requestId","message"} when level is enabled. request_id may
+ * be NULL. */
+void log_message(log_level level, const char *request_id, const char *fmt, ...) UA_PRINTF(3, 4);
+
+/* The line written once per invocation. */
+typedef struct log_invocation {
+    const char *request_id;
+    const char *method;
+    const char *route;     /* route template, NULL when unrouted */
+    int status;
+    double duration_ms;
+    unsigned ddb_attempts;
+    const char *ddb_error; /* DynamoDB error type, NULL or "" when none */
+    const char *code;      /* problem code, NULL when the answer is a success */
+} log_invocation;
+
+void log_invocation_line(const log_invocation *f);
+
+#endif

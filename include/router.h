@@ -1,0 +1,42 @@
+/* router.h — method and path to an operation; the 404 / 405 / preflight decisions.
+ *
+ * Knows the two resources of the API and nothing of bodies or DynamoDB. */
+#ifndef USERS_ROUTER_H
+#define USERS_ROUTER_H
+
+#include "common.h"
+
+#include <stdbool.h>
+
+typedef enum route_resource {
+    ROUTE_NONE = 0, /* unknown path: 404 */
+    ROUTE_USERS,    /* /users */
+    ROUTE_USER      /* /users/{userId} */
+} route_resource;
+
+typedef enum route_op {
+    OP_NONE = 0, /* known path, method not allowed: 405 with Allow */
+    OP_PREFLIGHT,
+    OP_LIST,
+    OP_CREATE,
+    OP_GET,
+    OP_UPDATE, /* PUT and PATCH */
+    OP_DELETE
+} route_op;
+
+typedef struct route_match {
+    route_resource resource;
+    route_op op;
+    const char *allow;    /* the Allow header for the resource, static; NULL for ROUTE_NONE */
+    const char *template; /* "/users" or "/users/{userId}" (for logs); NULL for ROUTE_NONE */
+    bool id_valid;        /* ROUTE_USER: the id segment is a lowercase canonical UUID */
+    char user_id[UA_UUID_LEN + 1]; /* the id when id_valid, else "" */
+} route_match;
+
+/* Matches method (case-sensitive, as HTTP) and path (percent-encoded, as in the event). */
+route_match router_match(const char *method, const char *path);
+
+/* Whether s[0..len) is a lowercase canonical 8-4-4-4-12 UUID. */
+bool router_is_canonical_uuid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,71 @@
+/* sigv4.h — AWS Signature Version 4 (AWS4-HMAC-SHA256) request signing, header variant.
+ *
+ * Knows nothing of DynamoDB or curl: it turns a request description into the canonical
+ * request, the string to sign and the Authorization header. The signing key is derived once
+ * per (secret, date, region, service) and cached in the sigv4_signer. */
+#ifndef USERS_SIGV4_H
+#define USERS_SIGV4_H
+
+#include "buf.h"
+#include "common.h"
+
+#include <stdbool.h>
+#include <time.h>
+
+typedef struct sigv4_credentials {
+    const char *access_key_id;     /* borrowed, required */
+    const char *secret_access_key; /* borrowed, required; never logged */
+    const char *session_token;     /* borrowed; NULL or "" when there is none */
+} sigv4_credentials;
+
+/* One request header as the caller will send it. Borrowed, NUL-terminated. */
+typedef struct sigv4_header {
+    const char *name;
+    const char *value;
+} sigv4_header;
+
+typedef struct sigv4_request {
+    const char *method; /* "POST" */
+    const char *path;   /* as sent, not yet URI-encoded: "/" or "/ሴ" */
+    const char *query;  /* raw query string without '?', NULL when none */
+    const sigv4_header *headers; /* must include Host; X-Amz-Date and the token are added */
+    size_t n_headers;
+    const void *body;
+    size_t body_len;
+    bool normalize_path;     /* remove "." / ".." segments and merge "//" (all but S3) */
+    bool sign_body;          /* add and sign x-amz-content-sha256 */
+    bool omit_session_token; /* send the token but leave it out of the signature */
+} sigv4_request;
+
+/* Cache of the derived signing key. Zero-initialise (or sigv4_signer_init) before first use. */
+typedef struct sigv4_signer {
+    char date[9];              /* YYYYMMDD of the cached key, "" when none */
+    char region[32];
+    char service[32];
+    unsigned char secret_id[32]; /* SHA-256 of the secret the key was derived from */
+    unsigned char key[32];
+    unsigned derivations;      /* how many times a key was derived (tests check the cache) */
+} sigv4_signer;
+
+/* What signing produced. The two optional bufs are filled only when non-NULL (tests). */
+typedef struct sigv4_output {
+    char amz_date[17];       /* "20150830T123600Z", the X-Amz-Date header value */
+    char signature[65];      /* lowercase hex */
+    char content_sha256[65]; /* hex SHA-256 of the body (x-amz-content-sha256 when sign_body) */
+    buf authorization;       /* Authorization header value; caller inits and frees */
+    buf *canonical_request;  /* optional */
+    buf *string_to_sign;     /* optional */
+} sigv4_output;
+
+void sigv4_signer_init(sigv4_signer *s);
+
+/* Signs r at time now (UTC). On UA_OK, out holds the date, signature and Authorization.
+ * Fails with UA_ERR_INVALID on a request it cannot canonicalise (no Host, bad escape). */
+UA_WARN_UNUSED ua_status sigv4_sign(sigv4_signer *s, const sigv4_credentials *c,
+                                    const char *region, const char *service, time_t now,
+                                    const sigv4_request *r, sigv4_output *out);
+
+/* Lower-case hex SHA-256 of data into out[65]. */
+void sigv4_sha256_hex(const void *data, size_t len, char out[65]);
+
+#endif

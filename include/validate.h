@@ -1,0 +1,31 @@
+/* validate.h — the contract's field rules for user records (users-api.md, "The resource").
+ *
+ * Each check takes untrusted bytes as (pointer, length) and answers NULL when the value is
+ * fine, or the message a client sees in the problem document's errors[] when it is not. */
+#ifndef USERS_VALIDATE_H
+#define USERS_VALIDATE_H
+
+#include "common.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* Whether s[0..len) is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
+bool validate_utf8(const char *s, size_t len);
+
+/* Number of code points in well-formed UTF-8. */
+size_t validate_codepoints(const char *s, size_t len);
+
+/* Removes ASCII whitespace (space, tab, CR, LF) from both ends of v. */
+ua_span validate_trim(ua_span v);
+
+/* Name, already trimmed: 1..100 code points, UTF-8, no control characters. */
+const char *validate_name(ua_span name);
+
+/* Email, already trimmed: at most 254 octets, one '@', local part and domain rules. */
+const char *validate_email(ua_span email);
+
+/* Age as a JSON value: an integer 0..150. null is accepted only when allow_null (update). */
+const char *validate_age(const json_t *age, bool allow_null);
+
+#endif

@@ -1,0 +1,105 @@
+/* buf.c — bounded growable byte buffer (see buf.h). */
+#include "buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_init(buf *b, size_t max) {
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->max = max;
+}
+
+/* Makes room for extra more bytes plus the trailing NUL, growing geometrically. */
+static ua_status reserve(buf *b, size_t extra) {
+    if (extra > b->max || b->len > b->max - extra)
+        return UA_ERR_TOO_BIG;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return UA_OK;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    char *p = realloc(b->data, cap);
+    if (!p)
+        return UA_ERR_NOMEM;
+    b->data = p;
+    b->cap = cap;
+    return UA_OK;
+}
+
+ua_status buf_append(buf *b, const void *p, size_t n) {
+    ua_status st = reserve(b, n);
+    if (st != UA_OK)
+        return st;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return UA_OK;
+}
+
+ua_status buf_append_str(buf *b, const char *s) {
+    return buf_append(b, s, strlen(s));
+}
+
+ua_status buf_append_char(buf *b, char c) {
+    return buf_append(b, &c, 1);
+}
+
+ua_status buf_vappendf(buf *b, const char *fmt, va_list ap) {
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    if (n < 0) {
+        va_end(again);
+        return UA_ERR_INVALID;
+    }
+    ua_status st = reserve(b, (size_t)n);
+    if (st == UA_OK) {
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+        b->len += (size_t)n;
+    }
+    va_end(again);
+    return st;
+}
+
+ua_status buf_appendf(buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    ua_status st = buf_vappendf(b, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+const char *buf_str(const buf *b) {
+    return b->data ? b->data : "";
+}
+
+void buf_reset(buf *b) {
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void buf_free(buf *b) {
+    free(b->data);
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+char *buf_steal(buf *b) {
+    char *p = b->data;
+    if (!p) {
+        p = malloc(1);
+        if (p)
+            p[0] = '\0';
+    }
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    return p;
+}
