@@ -1,0 +1,181 @@
+/* log.c — one JSON object per line, written with a single write(2) (see log.h). */
+#include "log.h"
+
+#include "buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOG_MAX_LINE 8192u /* a longer line is cut, never split: the logs stay one JSON per line   \
+                            */
+
+static log_level g_level = LOG_INFO;
+static int g_fd = 1;
+
+static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+
+static int parse_level(const char *s, log_level *out) {
+    for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
+        if (s && strcasecmp(s, level_names[i]) == 0) {
+            *out = (log_level)i;
+            return 1;
+        }
+    }
+    /* Lambda's own names for the two levels we fold together. */
+    if (s && strcasecmp(s, "TRACE") == 0) {
+        *out = LOG_DEBUG;
+        return 1;
+    }
+    if (s && strcasecmp(s, "FATAL") == 0) {
+        *out = LOG_ERROR;
+        return 1;
+    }
+    return 0;
+}
+
+void log_init_from_env(void) {
+    log_level level = LOG_INFO;
+    if (!parse_level(getenv("LOG_LEVEL"), &level))
+        (void)parse_level(getenv("AWS_LAMBDA_LOG_LEVEL"), &level);
+    g_level = level;
+}
+
+void log_set_level(log_level level) {
+    g_level = level;
+}
+
+log_level log_get_level(void) {
+    return g_level;
+}
+
+void log_set_fd(int fd) {
+    g_fd = fd;
+}
+
+/* Appends s as a JSON string literal. Invalid UTF-8 bytes become U+FFFD so the line stays
+ * valid JSON whatever a client sent. */
+static ua_status append_json_string(buf *b, const char *s) {
+    static const char hex[] = "0123456789abcdef";
+    ua_status st = buf_append_char(b, '"');
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    while (st == UA_OK && *p) {
+        unsigned char c = *p;
+        if (c == '"' || c == '\\') {
+            char esc[2] = {'\\', (char)c};
+            st = buf_append(b, esc, 2);
+            p++;
+        } else if (c < 0x20 || c == 0x7f) {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            st = buf_append(b, esc, 6);
+            p++;
+        } else if (c < 0x80) {
+            st = buf_append_char(b, (char)c);
+            p++;
+        } else {
+            size_t n = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+            size_t ok = n;
+            for (size_t i = 1; i < n && ok; i++)
+                if ((p[i] & 0xc0) != 0x80)
+                    ok = 0;
+            if (ok) {
+                st = buf_append(b, p, n);
+                p += n;
+            } else {
+                st = buf_append_str(b, "\xef\xbf\xbd");
+                p++;
+            }
+        }
+    }
+    return st == UA_OK ? buf_append_char(b, '"') : st;
+}
+
+static ua_status append_timestamp(buf *b) {
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    return buf_appendf(b, "{\"timestamp\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\"",
+                       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                       tm.tm_sec, ts.tv_nsec / 1000000L);
+}
+
+static ua_status append_field(buf *b, const char *name, const char *value) {
+    ua_status st = buf_appendf(b, ",\"%s\":", name);
+    return st == UA_OK ? append_json_string(b, value) : st;
+}
+
+static void emit(buf *b) {
+    if (buf_append_str(b, "}\n") != UA_OK) {
+        /* Cut lines still close as valid JSON. */
+        buf_reset(b);
+        if (append_timestamp(b) != UA_OK || buf_append_str(b, ",\"level\":\"WARN\",\"message\":"
+                                                              "\"log line too long\"}\n") != UA_OK)
+            return;
+    }
+    const char *p = buf_str(b);
+    size_t left = b->len;
+    while (left) {
+        ssize_t n = write(g_fd, p, left);
+        if (n <= 0)
+            return; /* nowhere to report a failing log */
+        p += n;
+        left -= (size_t)n;
+    }
+}
+
+void log_message(log_level level, const char *request_id, const char *fmt, ...) {
+    if (level < g_level)
+        return;
+    char msg[LOG_MAX_LINE / 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+
+    buf b;
+    buf_init(&b, LOG_MAX_LINE);
+    ua_status st = append_timestamp(&b);
+    if (st == UA_OK)
+        st = append_field(&b, "level", level_names[level]);
+    if (st == UA_OK && request_id)
+        st = append_field(&b, "requestId", request_id);
+    if (st == UA_OK)
+        st = append_field(&b, "message", msg);
+    if (st == UA_OK || st == UA_ERR_TOO_BIG)
+        emit(&b);
+    buf_free(&b);
+}
+
+void log_invocation_line(const log_invocation *f) {
+    log_level level = f->status >= 500 ? LOG_ERROR : LOG_INFO;
+    if (level < g_level)
+        return;
+    buf b;
+    buf_init(&b, LOG_MAX_LINE);
+    ua_status st = append_timestamp(&b);
+    if (st == UA_OK)
+        st = append_field(&b, "level", level_names[level]);
+    if (st == UA_OK)
+        st = append_field(&b, "requestId", f->request_id);
+    if (st == UA_OK)
+        st = append_field(&b, "message", "invocation");
+    if (st == UA_OK)
+        st = append_field(&b, "method", f->method);
+    if (st == UA_OK && f->route)
+        st = append_field(&b, "route", f->route);
+    if (st == UA_OK)
+        st = buf_appendf(&b, ",\"status\":%d,\"durationMs\":%.3f,\"ddbAttempts\":%u", f->status,
+                         f->duration_ms, f->ddb_attempts);
+    if (st == UA_OK && f->ddb_error && *f->ddb_error)
+        st = append_field(&b, "ddbError", f->ddb_error);
+    if (st == UA_OK && f->code)
+        st = append_field(&b, "code", f->code);
+    if (st == UA_OK)
+        emit(&b);
+    buf_free(&b);
+}

@@ -1,0 +1,169 @@
+/* main.c — wires the modules into the Lambda bootstrap: configuration, then the loop
+ * next → parse → route and handle → respond → log, one invocation at a time. */
+#include "apigw.h"
+#include "buf.h"
+#include "ddb.h"
+#include "http.h"
+#include "log.h"
+#include "runtime.h"
+#include "users.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* Everything built once at start-up and kept across invocations. */
+typedef struct app {
+    rt_client *rt;
+    ddb_client *ddb;
+    users_deps deps;
+    rt_invocation inv;
+    buf answer; /* the proxy response document, reused */
+} app;
+
+static const char *env_or_null(const char *name) {
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+static double monotonic_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Reads the configuration and builds the DynamoDB client; on failure reports an init error
+ * (Lambda then fails the invocation and retries the start) and returns non-zero. */
+static int configure(app *a) {
+    const char *table = env_or_null("USERS_TABLE");
+    const char *region = env_or_null("AWS_REGION");
+    if (!region)
+        region = env_or_null("AWS_DEFAULT_REGION");
+    const char *missing = !table                                  ? "USERS_TABLE"
+                          : !region                               ? "AWS_REGION"
+                          : !env_or_null("AWS_ACCESS_KEY_ID")     ? "AWS_ACCESS_KEY_ID"
+                          : !env_or_null("AWS_SECRET_ACCESS_KEY") ? "AWS_SECRET_ACCESS_KEY"
+                                                                  : NULL;
+    char err[256];
+    if (missing) {
+        snprintf(err, sizeof err, "%s is not set", missing);
+        goto fail;
+    }
+    ddb_config cfg = {.region = region,
+                      .endpoint = ddb_endpoint_from_env(),
+                      .access_key_id = getenv("AWS_ACCESS_KEY_ID"),
+                      .secret_access_key = getenv("AWS_SECRET_ACCESS_KEY"),
+                      .session_token = env_or_null("AWS_SESSION_TOKEN"),
+                      .ca_file = NULL};
+    err[0] = '\0';
+    a->ddb = ddb_client_new(&cfg, err, sizeof err);
+    if (!a->ddb)
+        goto fail;
+    a->deps = (users_deps){.table = table,
+                           .allowed_origins = env_or_null("ALLOWED_ORIGINS"),
+                           .ddb = ddb_client_port(a->ddb),
+                           .now_ms = users_clock_now_ms,
+                           .new_id = users_uuid_v4};
+    return 0;
+fail:
+    log_message(LOG_ERROR, NULL, "init failed: %s", err[0] ? err : "DynamoDB client");
+    if (rt_init_error(a->rt, "Runtime.ConfigError", err[0] ? err : "DynamoDB client") != UA_OK)
+        log_message(LOG_ERROR, NULL, "could not report the init error to the Runtime API");
+    return 1;
+}
+
+/* Serves the invocation in a->inv: any failure here is reported and the loop goes on. */
+static void serve(app *a) {
+    double start = monotonic_ms();
+    const char *id = a->inv.request_id;
+    apigw_event ev;
+    if (apigw_parse(buf_str(&a->inv.event), a->inv.event.len, id, &ev) != UA_OK) {
+        log_message(LOG_WARN, id, "not an API Gateway proxy event");
+        if (rt_fail(a->rt, id, "InvalidEvent",
+                    "expected an API Gateway REST (payload 1.0) or HTTP API (payload 2.0) "
+                    "proxy event") != UA_OK)
+            log_message(LOG_ERROR, id, "could not post the invocation error");
+        return;
+    }
+
+    api_response resp;
+    users_outcome outcome = {0};
+    if (api_response_init(&resp) != UA_OK) {
+        apigw_event_free(&ev);
+        if (rt_fail(a->rt, id, "Runtime.OutOfMemory", "out of memory") != UA_OK)
+            log_message(LOG_ERROR, id, "could not post the invocation error");
+        return;
+    }
+    users_handle(&a->deps, &ev.req, a->inv.deadline_ms, &resp, &outcome);
+
+    buf_reset(&a->answer);
+    if (apigw_format_response(ev.format, &resp, &a->answer) != UA_OK) {
+        log_message(LOG_ERROR, id, "response could not be encoded");
+        if (rt_fail(a->rt, id, "Runtime.ResponseTooLarge", "response could not be encoded") !=
+            UA_OK)
+            log_message(LOG_ERROR, id, "could not post the invocation error");
+    } else if (rt_respond(a->rt, id, buf_str(&a->answer), a->answer.len) != UA_OK) {
+        log_message(LOG_ERROR, id, "could not post the response to the Runtime API");
+    }
+
+    log_invocation line = {.request_id = ev.req.request_id,
+                           .method = ev.req.method,
+                           .route = outcome.route,
+                           .status = resp.status,
+                           .duration_ms = monotonic_ms() - start,
+                           .ddb_attempts = outcome.ddb_attempts,
+                           .ddb_error = outcome.ddb_error,
+                           .code = outcome.code};
+    log_invocation_line(&line);
+    api_response_free(&resp);
+    apigw_event_free(&ev);
+}
+
+int main(void) {
+    /* A peer closing a socket must be an error code, never a signal that kills the process. */
+    signal(SIGPIPE, SIG_IGN);
+    log_init_from_env();
+
+    const char *api = env_or_null("AWS_LAMBDA_RUNTIME_API");
+    if (!api) {
+        log_message(LOG_ERROR, NULL, "AWS_LAMBDA_RUNTIME_API is not set: run me under Lambda");
+        return 1;
+    }
+    if (http_global_init() != UA_OK) {
+        log_message(LOG_ERROR, NULL, "libcurl could not be initialised");
+        return 1;
+    }
+    app a = {0};
+    a.rt = rt_client_new(api);
+    if (!a.rt) {
+        log_message(LOG_ERROR, NULL, "bad AWS_LAMBDA_RUNTIME_API or out of memory");
+        return 1;
+    }
+    if (configure(&a) != 0) {
+        rt_client_free(a.rt);
+        return 1;
+    }
+    rt_invocation_init(&a.inv);
+    buf_init(&a.answer, UA_MAX_RESPONSE_BYTES);
+
+    int rc = 0;
+    for (;;) {
+        ua_status st = rt_next(a.rt, &a.inv);
+        if (st != UA_OK) {
+            /* Lambda replaces an environment whose runtime exits: better than spinning. */
+            log_message(LOG_ERROR, NULL, "Runtime API next failed (%s); exiting",
+                        st == UA_ERR_INVALID ? "no request id" : "unreachable or error status");
+            rc = 1;
+            break;
+        }
+        serve(&a);
+    }
+
+    buf_free(&a.answer);
+    rt_invocation_free(&a.inv);
+    ddb_client_free(a.ddb);
+    rt_client_free(a.rt);
+    http_global_cleanup();
+    return rc;
+}

@@ -1,0 +1,154 @@
+/* runtime.c — Lambda Runtime API client over one kept-alive loopback connection. */
+#include "runtime.h"
+
+#include "http.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RT_API_VERSION     "2018-06-01"
+#define RT_MAX_URL         512u
+#define RT_POST_TIMEOUT_MS 10000L /* posting to loopback never takes this long */
+#define RT_MAX_ERROR_DOC   4096u
+
+struct rt_client {
+    http_client *http;
+    http_result result;
+    char base[RT_MAX_URL]; /* "http://host:port/2018-06-01" */
+};
+
+rt_client *rt_client_new(const char *api) {
+    if (!api || !*api || strlen(api) > RT_MAX_URL - 32)
+        return NULL;
+    rt_client *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->http = http_client_new(NULL);
+    if (!c->http) {
+        free(c);
+        return NULL;
+    }
+    http_result_init(&c->result);
+    snprintf(c->base, sizeof c->base, "http://%s/" RT_API_VERSION, api);
+    return c;
+}
+
+void rt_client_free(rt_client *c) {
+    if (!c)
+        return;
+    http_result_free(&c->result);
+    http_client_free(c->http);
+    free(c);
+}
+
+void rt_invocation_init(rt_invocation *inv) {
+    memset(inv, 0, sizeof *inv);
+    buf_init(&inv->event, UA_MAX_EVENT_BYTES);
+}
+
+void rt_invocation_free(rt_invocation *inv) {
+    buf_free(&inv->event);
+}
+
+/* Copies a header value into a fixed field; false when absent or too long to be genuine. */
+static int copy_header(const http_result *r, const char *name, char *out, size_t out_len) {
+    ua_span v;
+    out[0] = '\0';
+    if (!http_result_header(r, name, &v) || v.len == 0 || v.len >= out_len)
+        return 0;
+    memcpy(out, v.ptr, v.len);
+    out[v.len] = '\0';
+    return 1;
+}
+
+/* Request ids become part of a URL path: allow only what Lambda's ids are made of. */
+static int safe_request_id(const char *id) {
+    if (!*id)
+        return 0;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return 0;
+    return 1;
+}
+
+ua_status rt_next(rt_client *c, rt_invocation *inv) {
+    char url[RT_MAX_URL + 32];
+    snprintf(url, sizeof url, "%s/runtime/invocation/next", c->base);
+    http_call call = {.method = "GET", .url = url, .max_response = UA_MAX_EVENT_BYTES};
+    if (http_perform(c->http, &call, &c->result) != HTTP_DONE || c->result.status != 200)
+        return UA_ERR_IO;
+
+    char deadline[32];
+    if (!copy_header(&c->result, "Lambda-Runtime-Aws-Request-Id", inv->request_id,
+                     sizeof inv->request_id) ||
+        !safe_request_id(inv->request_id))
+        return UA_ERR_INVALID;
+    inv->deadline_ms = 0;
+    if (copy_header(&c->result, "Lambda-Runtime-Deadline-Ms", deadline, sizeof deadline))
+        inv->deadline_ms = strtoll(deadline, NULL, 10);
+    if (copy_header(&c->result, "Lambda-Runtime-Trace-Id", inv->trace_id, sizeof inv->trace_id))
+        setenv("_X_AMZN_TRACE_ID", inv->trace_id, 1);
+    else
+        unsetenv("_X_AMZN_TRACE_ID");
+
+    /* Hand the body over without copying: swap buffers with the event. */
+    buf tmp = inv->event;
+    inv->event = c->result.body;
+    c->result.body = tmp;
+    buf_reset(&c->result.body);
+    return UA_OK;
+}
+
+static ua_status post(rt_client *c, const char *path, const char *error_type, const char *body,
+                      size_t len) {
+    char url[RT_MAX_URL + UA_MAX_REQUEST_ID + 64];
+    snprintf(url, sizeof url, "%s%s", c->base, path);
+    http_header headers[2] = {{"Content-Type", "application/json"},
+                              {"Lambda-Runtime-Function-Error-Type", error_type}};
+    http_call call = {.method = "POST",
+                      .url = url,
+                      .headers = headers,
+                      .n_headers = error_type ? 2 : 1,
+                      .body = body,
+                      .body_len = len,
+                      .timeout_ms = RT_POST_TIMEOUT_MS,
+                      .max_response = 64 * 1024};
+    if (http_perform(c->http, &call, &c->result) != HTTP_DONE)
+        return UA_ERR_IO;
+    return c->result.status == 202 ? UA_OK : UA_ERR_IO;
+}
+
+ua_status rt_respond(rt_client *c, const char *request_id, const char *body, size_t len) {
+    char path[UA_MAX_REQUEST_ID + 64];
+    snprintf(path, sizeof path, "/runtime/invocation/%s/response", request_id);
+    return post(c, path, NULL, body, len);
+}
+
+/* Posts {"errorMessage","errorType"} to path. */
+static ua_status post_error(rt_client *c, const char *path, const char *error_type,
+                            const char *message) {
+    json_t *doc = json_pack("{s:s, s:s}", "errorMessage", message ? message : "", "errorType",
+                            error_type ? error_type : "Error");
+    if (!doc)
+        return UA_ERR_NOMEM;
+    char text[RT_MAX_ERROR_DOC];
+    size_t n = json_dumpb(doc, text, sizeof text, JSON_COMPACT);
+    json_decref(doc);
+    if (n == 0 || n > sizeof text)
+        return UA_ERR_TOO_BIG;
+    return post(c, path, error_type ? error_type : "Error", text, n);
+}
+
+ua_status rt_fail(rt_client *c, const char *request_id, const char *error_type,
+                  const char *message) {
+    char path[UA_MAX_REQUEST_ID + 64];
+    snprintf(path, sizeof path, "/runtime/invocation/%s/error", request_id);
+    return post_error(c, path, error_type, message);
+}
+
+ua_status rt_init_error(rt_client *c, const char *error_type, const char *message) {
+    return post_error(c, "/runtime/init/error", error_type, message);
+}
