@@ -9,9 +9,10 @@ say() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Debian packages: build tools, the libraries the binary links, cmocka for the unit tests,
+# libmicrohttpd for the local gateway,
 # Java for DynamoDB Local, python3 for the integration driver.
 debs=(build-essential cmake pkg-config clang-format
-      libcurl4-openssl-dev libssl-dev libjansson-dev uuid-dev libcmocka-dev
+      libcurl4-openssl-dev libssl-dev libjansson-dev uuid-dev libcmocka-dev libmicrohttpd-dev
       python3 ca-certificates)
 command -v java >/dev/null 2>&1 || debs+=(default-jre-headless)
 command -v npm >/dev/null 2>&1 || debs+=(nodejs npm)
