@@ -7,6 +7,7 @@
 #include "common.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum route_resource {
     ROUTE_NONE = 0, /* unknown path: 404 */
@@ -33,10 +34,15 @@ typedef struct route_match {
     char user_id[UA_UUID_LEN + 1]; /* the id when id_valid, else "" */
 } route_match;
 
-/* Matches method (case-sensitive, as HTTP) and path (percent-encoded, as in the event). */
+/* Matches method (case-sensitive, as HTTP) and path (percent-encoded, as in the event). Only
+ * "/users" and "/users/<segment>" (a non-empty segment without '/') are known paths: a
+ * trailing slash, a deeper path, "" and "/" are ROUTE_NONE. HEAD and unknown methods on a
+ * known path are OP_NONE. A segment that is not a canonical UUID (uppercase, percent-encoded,
+ * wrong length) still matches ROUTE_USER, with id_valid false, so that the method is checked
+ * (405) before the id (404). NULL method or path count as "". */
 route_match router_match(const char *method, const char *path);
 
-/* Whether s[0..len) is a lowercase canonical 8-4-4-4-12 UUID. */
+/* Whether s[0..len) is a lowercase canonical 8-4-4-4-12 UUID (any version). */
 bool router_is_canonical_uuid(const char *s, size_t len);
 
 #endif

@@ -1,0 +1,483 @@
+/* apigw.c — API Gateway proxy events (payload 1.0 and 2.0) to an api_request, and back. */
+#include "apigw.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- Reading values that may be missing, null or of any type ---- */
+
+/* v's text when v is a string a C reader sees whole (no NUL inside, which strcmp and friends
+ * would silently cut at), else NULL. Borrowed. */
+static const char *whole_str(const json_t *v) {
+    if (!json_is_string(v))
+        return NULL;
+    const char *s = json_string_value(v);
+    return memchr(s, '\0', json_string_length(v)) ? NULL : s;
+}
+
+/* obj[key] as a whole string; NULL when obj is not an object, or the value is absent or not a
+ * string. */
+static const char *get_str(const json_t *obj, const char *key) {
+    return whole_str(json_object_get(obj, key));
+}
+
+/* ---- The name → [values] maps of api_request ---- */
+
+/* Appends value (a new reference, stolen; NULL means allocation failed) to map[name]. */
+static ua_status map_add(json_t *map, const char *name, json_t *value) {
+    if (!value)
+        return UA_ERR_NOMEM;
+    json_t *vals = json_object_get(map, name);
+    if (!vals) {
+        vals = json_array();
+        if (json_object_set_new(map, name, vals) != 0) {
+            json_decref(value);
+            return UA_ERR_NOMEM;
+        }
+    }
+    return json_array_append_new(vals, value) == 0 ? UA_OK : UA_ERR_NOMEM;
+}
+
+/* Appends v to map[name] when it is a whole string; any other value is ignored. */
+static ua_status add_if_str(json_t *map, const char *name, json_t *v) {
+    return whole_str(v) ? map_add(map, name, json_incref(v)) : UA_OK;
+}
+
+/* The key a name is stored under: header names are case-insensitive, so lower-cased (in
+ * scratch). *key is NULL for a name that cannot be looked up (empty, or holding a NUL). */
+static ua_status map_key(const char *name, size_t len, bool lower, buf *scratch, const char **key) {
+    *key = NULL;
+    if (len == 0 || memchr(name, '\0', len))
+        return UA_OK;
+    if (!lower) {
+        *key = name;
+        return UA_OK;
+    }
+    buf_reset(scratch);
+    ua_status st = buf_append(scratch, name, len);
+    if (st != UA_OK)
+        return st;
+    for (size_t i = 0; i < len; i++)
+        if (scratch->data[i] >= 'A' && scratch->data[i] <= 'Z')
+            scratch->data[i] = (char)(scratch->data[i] - 'A' + 'a');
+    *key = scratch->data;
+    return UA_OK;
+}
+
+/* Adds an event map (headers, query parameters) to dst. A multi-value map holds arrays (a
+ * lone string counts as one value). A single-value map is read after it and fills in only the
+ * names dst lacks: where both exist the multi-value one holds every value, the single one
+ * just the last (or, in hand-made events, some other) one. */
+static ua_status merge_map(json_t *dst, json_t *src, bool multi, bool lower, buf *scratch) {
+    const char *name;
+    size_t name_len;
+    json_t *v;
+    if (!json_is_object(src))
+        return UA_OK;
+    json_object_keylen_foreach(src, name, name_len, v) {
+        const char *key;
+        ua_status st = map_key(name, name_len, lower, scratch, &key);
+        if (st != UA_OK)
+            return st;
+        if (!key || (!multi && json_object_get(dst, key)))
+            continue;
+        if (multi && json_is_array(v)) {
+            size_t i;
+            json_t *e;
+            json_array_foreach(v, i, e) {
+                if ((st = add_if_str(dst, key, e)) != UA_OK)
+                    return st;
+            }
+        } else if ((st = add_if_str(dst, key, v)) != UA_OK) {
+            return st;
+        }
+    }
+    return UA_OK;
+}
+
+static int hex_digit(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* One name or value of a raw query string as a new JSON string, decoded the way API Gateway
+ * decodes the query maps it builds ('+' is a space, %XX a byte). A component that would
+ * decode to a NUL or to bad UTF-8 is kept as sent, so it can never pass as another value; a
+ * '%' not followed by two hex digits stays literal. NULL only when out of memory. */
+static json_t *query_component(const char *s, size_t n, buf *scratch) {
+    bool ok = true;
+    buf_reset(scratch);
+    for (size_t i = 0; i < n && ok; i++) {
+        char c = s[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%' && n - i > 2 && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
+            c = (char)(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
+            i += 2;
+            ok = c != '\0';
+        }
+        ok = ok && buf_append_char(scratch, c) == UA_OK;
+    }
+    json_t *v = ok ? json_stringn(buf_str(scratch), scratch->len) : NULL;
+    return v ? v : json_stringn(s, n);
+}
+
+/* Splits a raw query string ("a=1&b=2&a=3") into map, keeping repeats apart. A piece without
+ * '=' is a name with the value ""; empty pieces and empty names are skipped. */
+static ua_status query_from_raw(json_t *map, const char *raw, buf *scratch) {
+    for (const char *p = raw; *p;) {
+        size_t n = strcspn(p, "&");
+        const char *eq = memchr(p, '=', n);
+        size_t name_len = eq ? (size_t)(eq - p) : n;
+        if (name_len > 0) {
+            json_t *name = query_component(p, name_len, scratch);
+            if (!name)
+                return UA_ERR_NOMEM;
+            json_t *value =
+                eq ? query_component(eq + 1, n - name_len - 1, scratch) : json_string("");
+            ua_status st = map_add(map, json_string_value(name), value);
+            json_decref(name);
+            if (st != UA_OK)
+                return st;
+        }
+        p += n;
+        if (*p == '&')
+            p++;
+    }
+    return UA_OK;
+}
+
+/* Payload 2.0 moves the Cookie header into a cookies array; put it back as one header, the
+ * way the client sent it, unless the event kept the header too. */
+static ua_status cookie_header(json_t *headers, const json_t *cookies, buf *scratch) {
+    size_t i;
+    json_t *c;
+    if (json_object_get(headers, "cookie") || !json_is_array(cookies))
+        return UA_OK;
+    buf_reset(scratch);
+    json_array_foreach(cookies, i, c) {
+        const char *s = whole_str(c);
+        if (!s || !*s)
+            continue;
+        ua_status st = scratch->len ? buf_append_str(scratch, "; ") : UA_OK;
+        if (st == UA_OK)
+            st = buf_append_str(scratch, s);
+        if (st != UA_OK)
+            return st;
+    }
+    return scratch->len ? map_add(headers, "cookie", json_string(buf_str(scratch))) : UA_OK;
+}
+
+/* ---- Body ---- */
+
+/* Value of a standard-alphabet base64 digit; -1 for anything else, '=' included. */
+static int b64_digit(unsigned char c) {
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    return c == '/' ? 63 : -1;
+}
+
+/* Strict RFC 4648 base64 into out: standard alphabet, a length that is a multiple of 4, '='
+ * padding only at the very end, no whitespace, and zero unused bits in the last digit, so
+ * each body has exactly one encoding (the one API Gateway produces). UA_ERR_INVALID for
+ * anything else. Decodes in chunks to keep buf_append calls few on multi-megabyte bodies. */
+static ua_status base64_decode(const char *s, size_t n, buf *out) {
+    unsigned char chunk[3 * 256];
+    size_t used = 0;
+    if (n % 4 != 0)
+        return UA_ERR_INVALID;
+    for (size_t i = 0; i < n; i += 4) {
+        const unsigned char *q = (const unsigned char *)s + i;
+        size_t pad = (i + 4 == n && q[3] == '=') ? (q[2] == '=' ? 2 : 1) : 0;
+        uint32_t v = 0;
+        for (size_t k = 0; k < 4; k++) {
+            int d = k < 4 - pad ? b64_digit(q[k]) : 0;
+            if (d < 0)
+                return UA_ERR_INVALID;
+            v = v << 6 | (uint32_t)d;
+        }
+        if ((pad == 2 && (v & 0xffffu)) || (pad == 1 && (v & 0xffu)))
+            return UA_ERR_INVALID; /* unused bits set: not the canonical encoding */
+        if (used + 3 > sizeof chunk) {
+            ua_status st = buf_append(out, chunk, used);
+            if (st != UA_OK)
+                return st;
+            used = 0;
+        }
+        chunk[used++] = (unsigned char)(v >> 16);
+        if (pad < 2)
+            chunk[used++] = (unsigned char)(v >> 8);
+        if (pad < 1)
+            chunk[used++] = (unsigned char)v;
+    }
+    return buf_append(out, chunk, used);
+}
+
+/* The body string, which may hold NULs (its length is json_string_length), decoded when the
+ * event says it is base64. A body that is not base64 leaves body NULL and body_bad_base64
+ * set: the handler answers 400, not this parser. */
+static ua_status take_body(apigw_event *ev) {
+    json_t *body = json_object_get(ev->root, "body");
+    if (!json_is_string(body))
+        return UA_OK;
+    const char *s = json_string_value(body);
+    size_t n = json_string_length(body);
+    if (!json_is_true(json_object_get(ev->root, "isBase64Encoded"))) {
+        ev->req.body = s;
+        ev->req.body_len = n;
+        return UA_OK;
+    }
+    ua_status st = base64_decode(s, n, &ev->body);
+    if (st == UA_ERR_INVALID) {
+        buf_reset(&ev->body);
+        ev->req.body_bad_base64 = true;
+        return UA_OK;
+    }
+    if (st != UA_OK)
+        return st;
+    ev->req.body = buf_str(&ev->body);
+    ev->req.body_len = ev->body.len;
+    return UA_OK;
+}
+
+/* ---- Path and request id ---- */
+
+/* A payload 2.0 event from a named stage carries the stage in rawPath ("/Prod/users"); the
+ * $default stage does not. Returns path without it (a suffix of path, or "/"). */
+static const char *strip_stage(const char *path, const char *stage) {
+    if (!stage || !*stage || strcmp(stage, "$default") == 0 || path[0] != '/')
+        return path;
+    size_t n = strlen(stage);
+    if (strncmp(path + 1, stage, n) != 0)
+        return path;
+    if (path[n + 1] == '\0')
+        return "/";
+    return path[n + 1] == '/' ? path + n + 1 : path;
+}
+
+/* The routing path: "" when the event has none; a leading '/' added where a (hand-made)
+ * event lacks it; the stage removed for payload 2.0. Percent-encoding is left as it came. */
+static ua_status take_path(apigw_event *ev, const char *path) {
+    if (!path)
+        path = "";
+    if (*path && *path != '/') {
+        ua_status st = buf_append_char(&ev->path, '/');
+        if (st == UA_OK)
+            st = buf_append_str(&ev->path, path);
+        if (st != UA_OK)
+            return st;
+        path = buf_str(&ev->path);
+    }
+    if (ev->format == APIGW_V2)
+        path = strip_stage(path, get_str(json_object_get(ev->root, "requestContext"), "stage"));
+    ev->req.path = path;
+    return UA_OK;
+}
+
+/* API Gateway's request id when it is usable in a problem document and a log line, else the
+ * Lambda one. */
+static const char *request_id(const apigw_event *ev) {
+    const char *id = get_str(json_object_get(ev->root, "requestContext"), "requestId");
+    if (id && *id && strlen(id) < UA_MAX_REQUEST_ID)
+        return id;
+    return ev->lambda_request_id;
+}
+
+/* ---- The two payload formats ---- */
+
+static ua_status parse_v1(apigw_event *ev, buf *scratch) {
+    json_t *root = ev->root;
+    api_request *r = &ev->req;
+    ua_status st;
+    if ((st = merge_map(r->headers, json_object_get(root, "multiValueHeaders"), true, true,
+                        scratch)) != UA_OK ||
+        (st = merge_map(r->headers, json_object_get(root, "headers"), false, true, scratch)) !=
+            UA_OK ||
+        (st = merge_map(r->query, json_object_get(root, "multiValueQueryStringParameters"), true,
+                        false, scratch)) != UA_OK ||
+        (st = merge_map(r->query, json_object_get(root, "queryStringParameters"), false, false,
+                        scratch)) != UA_OK)
+        return st;
+    const char *method = get_str(root, "httpMethod");
+    r->method = method ? method : "";
+    return take_path(ev, get_str(root, "path"));
+}
+
+static ua_status parse_v2(apigw_event *ev, buf *scratch) {
+    json_t *root = ev->root;
+    json_t *http = json_object_get(json_object_get(root, "requestContext"), "http");
+    api_request *r = &ev->req;
+    ua_status st;
+    if ((st = merge_map(r->headers, json_object_get(root, "headers"), false, true, scratch)) !=
+            UA_OK ||
+        (st = cookie_header(r->headers, json_object_get(root, "cookies"), scratch)) != UA_OK)
+        return st;
+    /* rawQueryString keeps repeated parameters apart; the map joins them with commas. */
+    const char *raw_query = get_str(root, "rawQueryString");
+    if (raw_query && *raw_query)
+        st = query_from_raw(r->query, raw_query, scratch);
+    else
+        st = merge_map(r->query, json_object_get(root, "queryStringParameters"), false, false,
+                       scratch);
+    if (st != UA_OK)
+        return st;
+    const char *method = get_str(http, "method");
+    r->method = method ? method : "";
+    const char *path = get_str(root, "rawPath");
+    return take_path(ev, path ? path : get_str(http, "path"));
+}
+
+/* jansson refuses a NUL in an object key, and a query parameter name API Gateway decoded from
+ * "%00" would be one. Rather than fail the invocation (a 502 for a client's typo), such an
+ * event is parsed again with each \u0000 escape turned into \u0001: still a control character,
+ * which every later check rejects, and the same length. */
+static json_t *load_event(const char *event, size_t len) {
+    const size_t flags = JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL; /* no number is read */
+    json_error_t err;
+    json_t *root = json_loadb(event, len, flags, &err);
+    if (root || json_error_code(&err) != json_error_null_byte_in_key)
+        return root;
+    buf copy;
+    buf_init(&copy, len);
+    if (buf_append(&copy, event, len) == UA_OK) {
+        for (size_t i = 0; i + 1 < len; i++) {
+            if (copy.data[i] != '\\')
+                continue;
+            if (len - i >= 6 && memcmp(copy.data + i + 1, "u0000", 5) == 0)
+                copy.data[i + 5] = '1';
+            i++; /* the escaped character never starts another escape */
+        }
+        root = json_loadb(copy.data, len, flags, &err);
+    }
+    buf_free(&copy);
+    return root;
+}
+
+static apigw_format detect_format(const json_t *root) {
+    const char *version = get_str(root, "version");
+    if (version && strcmp(version, "2.0") == 0)
+        return APIGW_V2;
+    return json_object_get(root, "httpMethod") ? APIGW_V1 : 0;
+}
+
+ua_status apigw_parse(const char *event, size_t len, const char *lambda_request_id,
+                      apigw_event *out) {
+    *out = (apigw_event){0};
+    buf_init(&out->body, UA_MAX_EVENT_BYTES);
+    buf_init(&out->path, UA_MAX_EVENT_BYTES);
+    if (lambda_request_id) {
+        size_t n = strnlen(lambda_request_id, UA_MAX_REQUEST_ID - 1);
+        memcpy(out->lambda_request_id, lambda_request_id, n);
+    }
+    out->req.method = "";
+    out->req.path = "";
+    out->req.request_id = out->lambda_request_id;
+    if (len > UA_MAX_EVENT_BYTES)
+        return UA_ERR_TOO_BIG;
+    if (!event)
+        return UA_ERR_INVALID;
+    out->root = load_event(event, len);
+    out->format = json_is_object(out->root) ? detect_format(out->root) : 0;
+    if (!out->format) {
+        apigw_event_free(out);
+        return UA_ERR_INVALID;
+    }
+    out->req.headers = json_object();
+    out->req.query = json_object();
+    ua_status st = out->req.headers && out->req.query ? UA_OK : UA_ERR_NOMEM;
+    buf scratch;
+    buf_init(&scratch, UA_MAX_EVENT_BYTES);
+    if (st == UA_OK)
+        st = out->format == APIGW_V2 ? parse_v2(out, &scratch) : parse_v1(out, &scratch);
+    if (st == UA_OK)
+        st = take_body(out);
+    buf_free(&scratch);
+    if (st != UA_OK) {
+        apigw_event_free(out);
+        return st;
+    }
+    out->req.request_id = request_id(out);
+    return UA_OK;
+}
+
+void apigw_event_free(apigw_event *ev) {
+    json_decref(ev->req.headers);
+    json_decref(ev->req.query);
+    json_decref(ev->root);
+    ev->req.headers = NULL;
+    ev->req.query = NULL;
+    ev->root = NULL;
+    buf_free(&ev->body);
+    buf_free(&ev->path);
+    ev->req.method = "";
+    ev->req.path = "";
+    ev->req.body = NULL;
+    ev->req.body_len = 0;
+    ev->req.request_id = ev->lambda_request_id;
+}
+
+/* ---- Response ---- */
+
+typedef struct dump_ctx {
+    buf *out;
+    ua_status st;
+} dump_ctx;
+
+static int dump_to_buf(const char *p, size_t n, void *data) {
+    dump_ctx *c = data;
+    c->st = buf_append(c->out, p, n);
+    return c->st == UA_OK ? 0 : -1;
+}
+
+/* A copy of headers with only the string values: API Gateway answers 502 to any other. */
+static json_t *string_headers(json_t *headers) {
+    const char *name;
+    json_t *v;
+    json_t *copy = json_object();
+    if (!copy)
+        return NULL;
+    json_object_foreach(headers, name, v) {
+        if (json_is_string(v) && json_object_set(copy, name, v) != 0) {
+            json_decref(copy);
+            return NULL;
+        }
+    }
+    return copy;
+}
+
+ua_status apigw_format_response(apigw_format format, const api_response *resp, buf *out) {
+    buf_reset(out);
+    if ((format != APIGW_V1 && format != APIGW_V2) || resp->status < 100 || resp->status > 599)
+        return UA_ERR_INVALID;
+    json_t *body = json_stringn(buf_str(&resp->body), resp->body.len);
+    if (!body)
+        return UA_ERR_INVALID; /* not UTF-8 */
+    json_t *headers = string_headers(resp->headers);
+    json_t *doc = headers ? json_pack("{s:i, s:O, s:O, s:b}", "statusCode", resp->status, "headers",
+                                      headers, "body", body, "isBase64Encoded", 0)
+                          : NULL;
+    json_decref(headers);
+    json_decref(body);
+    if (!doc)
+        return UA_ERR_NOMEM;
+    dump_ctx c = {out, UA_OK};
+    int rc = json_dump_callback(doc, dump_to_buf, &c, JSON_COMPACT);
+    json_decref(doc);
+    if (rc != 0) {
+        buf_reset(out);
+        return c.st != UA_OK ? c.st : UA_ERR_NOMEM;
+    }
+    return UA_OK;
+}
