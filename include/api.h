@@ -12,11 +12,11 @@
 #include <stdbool.h>
 
 typedef struct api_request {
-    const char *method;     /* as sent ("GET"); "" when absent */
-    const char *path;       /* routing path, stage prefix removed, still percent-encoded */
-    json_t *headers;        /* object: lower-case name → array of string values; owned */
-    json_t *query;          /* object: name → array of string values; owned */
-    const char *body;       /* decoded body bytes (may hold NULs); NULL when there is none */
+    const char *method; /* as sent ("GET"); "" when absent */
+    const char *path;   /* routing path, stage prefix removed, still percent-encoded */
+    json_t *headers;    /* object: lower-case name → array of string values; owned */
+    json_t *query;      /* object: name → array of string values; owned */
+    const char *body;   /* decoded body bytes (may hold NULs); NULL when there is none */
     size_t body_len;
     bool body_bad_base64;   /* isBase64Encoded but the body does not decode */
     const char *request_id; /* API Gateway's request id, else Lambda's; never NULL */

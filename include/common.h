@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 #if defined(__GNUC__) || defined(__clang__)
-#define UA_WARN_UNUSED   __attribute__((warn_unused_result))
-#define UA_PRINTF(f, a)  __attribute__((format(printf, f, a)))
+#define UA_WARN_UNUSED  __attribute__((warn_unused_result))
+#define UA_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define UA_WARN_UNUSED
 #define UA_PRINTF(f, a)
@@ -34,34 +34,34 @@ typedef struct ua_span {
 } ua_span;
 
 /* ---- The contract's limits (users-api.md) ---- */
-#define UA_MAX_BODY_BYTES        16384u /* request body after base64 decoding; 16385 is 413 */
-#define UA_MAX_NAME_CODEPOINTS   100u
-#define UA_MAX_EMAIL_OCTETS      254u
-#define UA_MAX_EMAIL_LOCAL       64u
-#define UA_MAX_EMAIL_DOMAIN      253u
-#define UA_MAX_EMAIL_LABEL       63u
-#define UA_MIN_AGE               0
-#define UA_MAX_AGE               150
-#define UA_LIST_DEFAULT_LIMIT    20
-#define UA_LIST_MAX_LIMIT        100
-#define UA_UUID_LEN              36u /* canonical 8-4-4-4-12 form, without NUL */
-#define UA_MAX_IF_MATCH_TAGS     16u /* entity tags accepted in one If-Match header */
-#define UA_MAX_NEXT_TOKEN_CHARS  256u /* longer tokens cannot be ours: 400 without decoding */
+#define UA_MAX_BODY_BYTES       16384u /* request body after base64 decoding; 16385 is 413 */
+#define UA_MAX_NAME_CODEPOINTS  100u
+#define UA_MAX_EMAIL_OCTETS     254u
+#define UA_MAX_EMAIL_LOCAL      64u
+#define UA_MAX_EMAIL_DOMAIN     253u
+#define UA_MAX_EMAIL_LABEL      63u
+#define UA_MIN_AGE              0
+#define UA_MAX_AGE              150
+#define UA_LIST_DEFAULT_LIMIT   20
+#define UA_LIST_MAX_LIMIT       100
+#define UA_UUID_LEN             36u  /* canonical 8-4-4-4-12 form, without NUL */
+#define UA_MAX_IF_MATCH_TAGS    16u  /* entity tags accepted in one If-Match header */
+#define UA_MAX_NEXT_TOKEN_CHARS 256u /* longer tokens cannot be ours: 400 without decoding */
 
 /* ---- Platform limits ---- */
-#define UA_MAX_EVENT_BYTES       (7u * 1024u * 1024u) /* Lambda's 6 MB payload, plus slack */
-#define UA_MAX_RESPONSE_BYTES    (6u * 1024u * 1024u) /* Lambda's synchronous response limit */
-#define UA_MAX_DDB_RESPONSE      (4u * 1024u * 1024u) /* a Scan page is at most 1 MB of items */
-#define UA_MAX_HEADER_BLOCK      (64u * 1024u)        /* response headers kept from one HTTP call */
-#define UA_MAX_REQUEST_ID        128u
+#define UA_MAX_EVENT_BYTES    (7u * 1024u * 1024u) /* Lambda's 6 MB payload, plus slack */
+#define UA_MAX_RESPONSE_BYTES (6u * 1024u * 1024u) /* Lambda's synchronous response limit */
+#define UA_MAX_DDB_RESPONSE   (4u * 1024u * 1024u) /* a Scan page is at most 1 MB of items */
+#define UA_MAX_HEADER_BLOCK   (64u * 1024u)        /* response headers kept from one HTTP call */
+#define UA_MAX_REQUEST_ID     128u
 
 /* ---- DynamoDB retry policy (users-api.md, "When DynamoDB misbehaves") ---- */
-#define UA_DDB_MAX_ATTEMPTS       8       /* first try plus up to 7 retries */
-#define UA_DDB_BACKOFF_BASE_MS    25      /* full jitter: sleep uniform in [0, min(cap, base*2^n)) */
+#define UA_DDB_MAX_ATTEMPTS       8  /* first try plus up to 7 retries */
+#define UA_DDB_BACKOFF_BASE_MS    25 /* full jitter: sleep uniform in [0, min(cap, base*2^n)) */
 #define UA_DDB_BACKOFF_CAP_MS     1000
-#define UA_DDB_ATTEMPT_TIMEOUT_MS 3000    /* one attempt never waits longer than this */
+#define UA_DDB_ATTEMPT_TIMEOUT_MS 3000 /* one attempt never waits longer than this */
 #define UA_DDB_CONNECT_TIMEOUT_MS 1000
-#define UA_DEADLINE_MARGIN_MS     300     /* kept back from the invocation deadline to answer */
-#define UA_RETRY_AFTER_SECONDS    1       /* Retry-After sent with a 503 */
+#define UA_DEADLINE_MARGIN_MS     300 /* kept back from the invocation deadline to answer */
+#define UA_RETRY_AFTER_SECONDS    1   /* Retry-After sent with a 503 */
 
 #endif

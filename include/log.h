@@ -25,7 +25,7 @@ void log_message(log_level level, const char *request_id, const char *fmt, ...) 
 typedef struct log_invocation {
     const char *request_id;
     const char *method;
-    const char *route;     /* route template, NULL when unrouted */
+    const char *route; /* route template, NULL when unrouted */
     int status;
     double duration_ms;
     unsigned ddb_attempts;

@@ -78,11 +78,15 @@ static void serve(app *a) {
     double start = monotonic_ms();
     const char *id = a->inv.request_id;
     apigw_event ev;
-    if (apigw_parse(buf_str(&a->inv.event), a->inv.event.len, id, &ev) != UA_OK) {
-        log_message(LOG_WARN, id, "not an API Gateway proxy event");
-        if (rt_fail(a->rt, id, "InvalidEvent",
-                    "expected an API Gateway REST (payload 1.0) or HTTP API (payload 2.0) "
-                    "proxy event") != UA_OK)
+    ua_status parsed = apigw_parse(buf_str(&a->inv.event), a->inv.event.len, id, &ev);
+    if (parsed != UA_OK) {
+        const char *type = parsed == UA_ERR_NOMEM ? "Runtime.OutOfMemory" : "InvalidEvent";
+        const char *why = parsed == UA_ERR_NOMEM     ? "out of memory"
+                          : parsed == UA_ERR_TOO_BIG ? "the event is larger than the limit"
+                                                     : "expected an API Gateway REST (payload "
+                                                       "1.0) or HTTP API (payload 2.0) proxy event";
+        log_message(LOG_WARN, id, "invocation error: %s", why);
+        if (rt_fail(a->rt, id, type, why) != UA_OK)
             log_message(LOG_ERROR, id, "could not post the invocation error");
         return;
     }
