@@ -35,10 +35,10 @@ typedef enum ddb_status {
 } ddb_status;
 
 typedef struct ddb_reply {
-    json_t *body;         /* new reference: the parsed response or error document, or NULL */
-    char error_type[96];  /* __type after its '#' (e.g. "ThrottlingException"), "" if none */
-    unsigned attempts;    /* HTTP requests made, retries included */
-    long http_status;     /* of the last attempt, 0 when none completed */
+    json_t *body;        /* new reference: the parsed response or error document, or NULL */
+    char error_type[96]; /* __type after its '#' (e.g. "ThrottlingException"), "" if none */
+    unsigned attempts;   /* HTTP requests made, retries included */
+    long http_status;    /* of the last attempt, 0 when none completed */
 } ddb_reply;
 
 void ddb_reply_init(ddb_reply *r);
@@ -65,6 +65,11 @@ typedef struct ddb_config {
 
 typedef struct ddb_client ddb_client;
 
+/* The deadline ddb_client_call assumes when given none (deadline_ms <= 0): this long from now. */
+#define DDB_DEFAULT_DEADLINE_MS 10000
+/* Largest request document sent: TransactWriteItems carries up to 4 MB of items. */
+#define DDB_MAX_REQUEST_BYTES (4u * 1024u * 1024u)
+
 /* Copies what it needs from cfg. NULL on bad config (message in err) or out of memory. */
 ddb_client *ddb_client_new(const ddb_config *cfg, char *err, size_t err_len);
 void ddb_client_free(ddb_client *c);
@@ -76,12 +81,20 @@ const char *ddb_endpoint_from_env(void);
 /* A port backed by client c. */
 ddb_port ddb_client_port(ddb_client *c);
 
+/* Sends request as operation op, retrying per the contract until deadline_ms (epoch ms; <= 0
+ * means DDB_DEFAULT_DEADLINE_MS from now) less UA_DEADLINE_MARGIN_MS. reply must have been
+ * initialised; its old body is dropped. On return reply->attempts and http_status describe
+ * the attempts, and reply->body/error_type the last answer: the result on DDB_OK, the error
+ * document otherwise (with "Item" on DDB_CONDITION_FAILED when asked for), NULL when the last
+ * attempt got no parseable answer. */
 ddb_status ddb_client_call(ddb_client *c, ddb_op op, const json_t *request, int64_t deadline_ms,
                            ddb_reply *reply);
 
 /* ---- Pieces exposed for tests and the fuzzers ---- */
 
-/* Whether an HTTP status and error type are retried (throttling, 5xx). */
+/* Whether an HTTP status and error type are retried: 5xx, 429, and the throttling and
+ * server-error types (ProvisionedThroughputExceededException, ThrottlingException,
+ * RequestLimitExceeded, InternalServerError, ServiceUnavailable). error_type may be NULL. */
 bool ddb_is_retryable(long http_status, const char *error_type);
 
 /* Full-jitter backoff before retry number attempt (1 = first retry): uniform in
@@ -96,6 +109,9 @@ uint32_t ddb_crc32(const void *data, size_t len);
 
 /* ---- AttributeValue marshalling ---- */
 
+/* Deepest M/L nesting (un)marshalled: DynamoDB's own limit is 32 levels. */
+#define DDB_MAX_NESTING 32u
+
 /* Plain JSON value → AttributeValue: string→S, integer/real→N, true/false→BOOL, null→NULL,
  * object→M, array→L. New reference, NULL on failure. */
 json_t *ddb_marshal(const json_t *plain);
@@ -105,8 +121,8 @@ json_t *ddb_marshal(const json_t *plain);
 json_t *ddb_unmarshal(const json_t *av);
 
 /* Conveniences for items (maps of attribute name → AttributeValue), all borrowed/new as said. */
-json_t *ddb_av_s(const char *s);        /* {"S": s}, new */
-json_t *ddb_av_n(long long n);          /* {"N": "n"}, new */
+json_t *ddb_av_s(const char *s); /* {"S": s}, new */
+json_t *ddb_av_n(long long n);   /* {"N": "n"}, new */
 /* The S of attribute name in item, borrowed; NULL when absent or not an S. */
 const char *ddb_item_s(const json_t *item, const char *name);
 /* The N of attribute name as an integer; false when absent, not an N or not an integer. */

@@ -32,18 +32,18 @@ typedef struct http_call {
 
 /* How a call ended, from the transport's point of view (an HTTP 500 is HTTP_DONE). */
 typedef enum http_outcome {
-    HTTP_DONE = 0,     /* a full response arrived: look at status */
-    HTTP_NOT_SENT,     /* failed before the request could reach the server (DNS, connect) */
-    HTTP_TIMEOUT,      /* the time limit passed; the server may have acted on the request */
-    HTTP_BROKEN,       /* connection reset, truncated response; the server may have acted */
-    HTTP_TOO_BIG,      /* response body over max_response */
-    HTTP_FAILED        /* anything else (out of memory, TLS set-up, bad URL) */
+    HTTP_DONE = 0, /* a full response arrived: look at status */
+    HTTP_NOT_SENT, /* failed before the request could reach the server (DNS, connect, TLS) */
+    HTTP_TIMEOUT,  /* the time limit passed; the server may have acted on the request */
+    HTTP_BROKEN,   /* connection reset, truncated response; the server may have acted */
+    HTTP_TOO_BIG,  /* body over max_response, or headers over UA_MAX_HEADER_BLOCK */
+    HTTP_FAILED    /* anything else (out of memory, peer not trusted, bad URL or header) */
 } http_outcome;
 
 typedef struct http_result {
-    long status;  /* HTTP status when HTTP_DONE, else 0 */
-    buf body;     /* response body; owned, reused across calls */
-    buf headers;  /* response headers as "name: value\n" lines; owned, reused */
+    long status;     /* HTTP status when HTTP_DONE, else 0 */
+    buf body;        /* response body; owned, reused across calls */
+    buf headers;     /* response headers as "name: value\n" lines; owned, reused */
     char error[128]; /* curl's message when not HTTP_DONE */
 } http_result;
 

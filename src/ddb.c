@@ -1,0 +1,407 @@
+/* ddb.c — the DynamoDB client: signs JSON 1.0 requests, sends them, retries within a deadline. */
+#include "ddb.h"
+#include "http.h"
+#include "sigv4.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DDB_CONTENT_TYPE  "application/x-amz-json-1.0"
+#define DDB_TARGET_PREFIX "DynamoDB_20120810."
+#define DDB_MAX_AUTH      2048u /* an Authorization header value */
+
+struct ddb_client {
+    char *region;
+    char *access_key_id;
+    char *secret_access_key;
+    char *session_token; /* NULL when none */
+    char *url;           /* where requests go: scheme://authority/path */
+    char *host;          /* the Host header, signed and sent as is */
+    char *path;          /* the request path, "/" unless the endpoint has one */
+    http_client *http;
+    sigv4_signer signer; /* caches the day's signing key */
+    sigv4_output sig;    /* its authorization buf is reused across calls */
+    char *req;           /* the request document of the current call, reused */
+    size_t req_cap;
+    http_result res; /* reused: its bufs keep their memory */
+    uint64_t rng;    /* backoff jitter */
+};
+
+/* How one attempt ended: a final status, or try again. */
+typedef enum verdict { V_OK, V_CONDITION, V_FAILED, V_RETRY } verdict;
+
+/* ---- Environment and configuration ---- */
+
+const char *ddb_endpoint_from_env(void) {
+    const char *v = getenv("AWS_ENDPOINT_URL_DYNAMODB");
+    if (v && *v)
+        return v;
+    v = getenv("AWS_ENDPOINT_URL");
+    return v && *v ? v : NULL;
+}
+
+static bool region_ok(const char *r) {
+    size_t n = strlen(r);
+    if (n == 0 || n > SIGV4_MAX_SCOPE_PART_LEN)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!(islower((unsigned char)r[i]) || isdigit((unsigned char)r[i]) || r[i] == '-'))
+            return false;
+    return true;
+}
+
+static bool printable(const char *s) {
+    for (; *s; s++)
+        if ((unsigned char)*s <= 0x20 || (unsigned char)*s == 0x7f)
+            return false;
+    return true;
+}
+
+static char *dup_n(const char *s, size_t n) {
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* Splits endpoint into the URL curl is given, the Host header and the request path. The Host
+ * header is set explicitly (curl then sends ours), and it omits the scheme's default port as
+ * curl and the SDKs do, so what is signed is what arrives. */
+static bool parse_endpoint(ddb_client *c, const char *endpoint, char *err, size_t err_len) {
+    size_t scheme_len;
+    bool https;
+    if (strncasecmp(endpoint, "https://", 8) == 0)
+        scheme_len = 8, https = true;
+    else if (strncasecmp(endpoint, "http://", 7) == 0)
+        scheme_len = 7, https = false;
+    else {
+        snprintf(err, err_len, "endpoint must start with http:// or https://");
+        return false;
+    }
+    const char *auth = endpoint + scheme_len;
+    size_t auth_len = strcspn(auth, "/?#");
+    const char *path = auth + auth_len;
+    size_t path_len = strlen(path);
+    while (path_len > 0 && path[path_len - 1] == '/')
+        path_len--;
+    if (auth_len == 0 || memchr(auth, '@', auth_len) || !printable(endpoint) ||
+        memchr(path, '?', path_len) || memchr(path, '#', path_len)) {
+        snprintf(err, err_len, "endpoint is not scheme://host[:port][/path]");
+        return false;
+    }
+    size_t host_len = auth_len;
+    const char *port = NULL;
+    for (size_t i = auth_len; i > 0; i--) {
+        if (auth[i - 1] == ':') {
+            port = auth + i;
+            break;
+        }
+        if (auth[i - 1] == ']' || !isdigit((unsigned char)auth[i - 1]))
+            break;
+    }
+    if (port) {
+        size_t port_len = (size_t)(auth + auth_len - port);
+        if ((https && port_len == 3 && memcmp(port, "443", 3) == 0) ||
+            (!https && port_len == 2 && memcmp(port, "80", 2) == 0))
+            host_len = (size_t)(port - 1 - auth);
+    }
+    c->host = dup_n(auth, host_len);
+    c->path = path_len ? dup_n(path, path_len) : dup_n("/", 1);
+    size_t url_len = scheme_len + auth_len + strlen(c->path ? c->path : "") + 1;
+    c->url = malloc(url_len);
+    if (!c->host || !c->path || !c->url) {
+        snprintf(err, err_len, "out of memory");
+        return false;
+    }
+    snprintf(c->url, url_len, "%.*s%s", (int)(scheme_len + auth_len), endpoint, c->path);
+    return true;
+}
+
+/* The seed for backoff jitter: from the kernel, or failing that from the clock. */
+static uint64_t random_seed(void) {
+    uint64_t seed = 0;
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, &seed, sizeof seed);
+        close(fd);
+        if (n == (ssize_t)sizeof seed)
+            return seed;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^ (uint64_t)getpid();
+}
+
+/* splitmix64: jitter only needs to be spread out, not unpredictable. */
+static uint32_t next_random(ddb_client *c) {
+    uint64_t z = (c->rng += 0x9E3779B97F4A7C15u);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return (uint32_t)((z ^ (z >> 31)) >> 32);
+}
+
+static bool config_ok(const ddb_config *cfg, char *err, size_t err_len) {
+    if (!cfg || !cfg->region || !region_ok(cfg->region)) {
+        snprintf(err, err_len, "region missing or malformed");
+        return false;
+    }
+    if (!cfg->access_key_id || !*cfg->access_key_id || !cfg->secret_access_key ||
+        !*cfg->secret_access_key) {
+        snprintf(err, err_len, "credentials missing");
+        return false;
+    }
+    return true;
+}
+
+ddb_client *ddb_client_new(const ddb_config *cfg, char *err, size_t err_len) {
+    char regional[96];
+    if (!config_ok(cfg, err, err_len))
+        return NULL;
+    ddb_client *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    sigv4_signer_init(&c->signer);
+    buf_init(&c->sig.authorization, DDB_MAX_AUTH);
+    http_result_init(&c->res);
+    c->rng = random_seed();
+
+    const char *endpoint = cfg->endpoint;
+    if (!endpoint || !*endpoint) {
+        snprintf(regional, sizeof regional, "https://dynamodb.%s.amazonaws.com", cfg->region);
+        endpoint = regional;
+    }
+    if (!parse_endpoint(c, endpoint, err, err_len))
+        goto fail;
+    const char *ca = cfg->ca_file ? cfg->ca_file : http_default_ca_file();
+    c->region = strdup(cfg->region);
+    c->access_key_id = strdup(cfg->access_key_id);
+    c->secret_access_key = strdup(cfg->secret_access_key);
+    if (cfg->session_token && *cfg->session_token)
+        c->session_token = strdup(cfg->session_token);
+    c->http = http_client_new(ca);
+    if (!c->region || !c->access_key_id || !c->secret_access_key || !c->http ||
+        (cfg->session_token && *cfg->session_token && !c->session_token)) {
+        snprintf(err, err_len, "out of memory");
+        goto fail;
+    }
+    return c;
+fail:
+    ddb_client_free(c);
+    return NULL;
+}
+
+/* Overwrites a secret before its memory goes back to the allocator. */
+static void free_secret(char *s) {
+    if (!s)
+        return;
+    volatile char *p = s;
+    while (*p)
+        *p++ = '\0';
+    free(s);
+}
+
+void ddb_client_free(ddb_client *c) {
+    if (!c)
+        return;
+    http_client_free(c->http);
+    http_result_free(&c->res);
+    buf_free(&c->sig.authorization);
+    sigv4_signer_init(&c->signer);
+    free_secret(c->secret_access_key);
+    free_secret(c->session_token);
+    free(c->access_key_id);
+    free(c->region);
+    free(c->url);
+    free(c->host);
+    free(c->path);
+    free(c->req);
+    free(c);
+}
+
+/* ---- One call ---- */
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int64_t ms) {
+    struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Serialises request into c->req, growing it when needed. Returns the length, 0 on failure. */
+static size_t serialise(ddb_client *c, const json_t *request) {
+    size_t n = json_dumpb(request, c->req, c->req_cap, JSON_COMPACT);
+    if (n == 0 || n > DDB_MAX_REQUEST_BYTES)
+        return 0;
+    if (n > c->req_cap) {
+        char *grown = realloc(c->req, n);
+        if (!grown)
+            return 0;
+        c->req = grown;
+        c->req_cap = n;
+        if (json_dumpb(request, c->req, c->req_cap, JSON_COMPACT) != n)
+            return 0;
+    }
+    return n;
+}
+
+/* Whether the response carries an x-amz-crc32 that disagrees with its body. */
+static bool crc_mismatch(const http_result *res) {
+    ua_span v;
+    if (!http_result_header(res, "x-amz-crc32", &v))
+        return false;
+    if (v.len == 0 || v.len > 10)
+        return true;
+    uint64_t want = 0;
+    for (size_t i = 0; i < v.len; i++) {
+        if (!isdigit((unsigned char)v.ptr[i]))
+            return true;
+        want = want * 10 + (uint64_t)(v.ptr[i] - '0');
+    }
+    return want != ddb_crc32(res->body.data, res->body.len);
+}
+
+/* Signs and sends the request once, then judges the answer. */
+static verdict attempt(ddb_client *c, const char *target, size_t body_len, int64_t timeout_ms,
+                       ddb_reply *reply) {
+    const sigv4_credentials creds = {c->access_key_id, c->secret_access_key, c->session_token};
+    const sigv4_header signed_headers[] = {
+        {"Content-Type", DDB_CONTENT_TYPE}, {"Host", c->host}, {"X-Amz-Target", target}};
+    const sigv4_request sreq = {.method = "POST",
+                                .path = c->path,
+                                .headers = signed_headers,
+                                .n_headers = 3,
+                                .body = c->req,
+                                .body_len = body_len,
+                                .normalize_path = true};
+    if (sigv4_sign(&c->signer, &creds, c->region, "dynamodb", time(NULL), &sreq, &c->sig) != UA_OK)
+        return V_FAILED;
+
+    http_header headers[7] = {
+        {"Content-Type", DDB_CONTENT_TYPE},
+        {"X-Amz-Target", target},
+        {"Host", c->host},
+        {"X-Amz-Date", c->sig.amz_date},
+        {"Accept-Encoding", "identity"},
+        {"Authorization", buf_str(&c->sig.authorization)},
+    };
+    size_t n_headers = 6;
+    if (c->session_token)
+        headers[n_headers++] = (http_header){"X-Amz-Security-Token", c->session_token};
+    const http_call call = {
+        .method = "POST",
+        .url = c->url,
+        .headers = headers,
+        .n_headers = n_headers,
+        .body = c->req,
+        .body_len = body_len,
+        .timeout_ms = (long)timeout_ms,
+        .connect_timeout_ms =
+            (long)(timeout_ms < UA_DDB_CONNECT_TIMEOUT_MS ? timeout_ms : UA_DDB_CONNECT_TIMEOUT_MS),
+        .max_response = UA_MAX_DDB_RESPONSE,
+    };
+    http_outcome out = http_perform(c->http, &call, &c->res);
+
+    reply->attempts++;
+    reply->http_status = out == HTTP_DONE ? c->res.status : 0;
+    reply->error_type[0] = '\0';
+    json_decref(reply->body);
+    reply->body = NULL;
+    switch (out) {
+        case HTTP_DONE:
+            break;
+        case HTTP_NOT_SENT:
+        case HTTP_TIMEOUT:
+        case HTTP_BROKEN:
+            return V_RETRY;
+        case HTTP_TOO_BIG:
+        case HTTP_FAILED:
+            return V_FAILED;
+    }
+
+    /* A damaged or unparseable body is treated like a dropped connection. */
+    if (crc_mismatch(&c->res))
+        return V_RETRY;
+    /* Items written by other clients may hold U+0000; that is theirs to judge, not a bad reply. */
+    reply->body =
+        json_loadb(c->res.body.data ? c->res.body.data : "", c->res.body.len, JSON_ALLOW_NUL, NULL);
+    if (!json_is_object(reply->body)) {
+        json_decref(reply->body);
+        reply->body = NULL;
+        return ddb_is_retryable(c->res.status, NULL) || c->res.status < 300 ? V_RETRY : V_FAILED;
+    }
+    if (c->res.status >= 200 && c->res.status < 300)
+        return V_OK;
+    ddb_parse_error_type(reply->body, reply->error_type, sizeof reply->error_type);
+    if (ddb_is_retryable(c->res.status, reply->error_type))
+        return V_RETRY;
+    if (strcmp(reply->error_type, "ConditionalCheckFailedException") == 0)
+        return V_CONDITION;
+    return V_FAILED;
+}
+
+ddb_status ddb_client_call(ddb_client *c, ddb_op op, const json_t *request, int64_t deadline_ms,
+                           ddb_reply *reply) {
+    char target[64];
+    const char *name = ddb_op_name(op);
+
+    ddb_reply_clear(reply);
+    if (!c || !name || !request)
+        return DDB_FAILED;
+    snprintf(target, sizeof target, DDB_TARGET_PREFIX "%s", name);
+    size_t body_len = serialise(c, request);
+    if (body_len == 0)
+        return DDB_FAILED;
+    if (deadline_ms <= 0)
+        deadline_ms = now_ms() + DDB_DEFAULT_DEADLINE_MS;
+    const int64_t stop_at = deadline_ms - UA_DEADLINE_MARGIN_MS;
+
+    for (unsigned n = 1;; n++) {
+        int64_t left = stop_at - now_ms();
+        if (left <= 0)
+            return DDB_UNAVAILABLE;
+        switch (attempt(c, target, body_len,
+                        left < UA_DDB_ATTEMPT_TIMEOUT_MS ? left : UA_DDB_ATTEMPT_TIMEOUT_MS,
+                        reply)) {
+            case V_OK:
+                return DDB_OK;
+            case V_CONDITION:
+                return DDB_CONDITION_FAILED;
+            case V_FAILED:
+                return DDB_FAILED;
+            case V_RETRY:
+                break;
+        }
+        if (n >= UA_DDB_MAX_ATTEMPTS)
+            return DDB_UNAVAILABLE;
+        /* A pause that would leave no time for another attempt is not worth taking. */
+        int64_t pause = ddb_backoff_ms(n, next_random(c));
+        if (pause >= stop_at - now_ms())
+            return DDB_UNAVAILABLE;
+        sleep_ms(pause);
+    }
+}
+
+static ddb_status port_call(void *ctx, ddb_op op, const json_t *request, int64_t deadline_ms,
+                            ddb_reply *reply) {
+    return ddb_client_call(ctx, op, request, deadline_ms, reply);
+}
+
+ddb_port ddb_client_port(ddb_client *c) {
+    return (ddb_port){.call = port_call, .ctx = c};
+}

@@ -1,0 +1,882 @@
+/* test_ddb.c — DynamoDB marshalling, error types, retry policy, CRC, and the client against the
+ * scripted fake server (signing, retries, faults, deadlines). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "ddb.h"
+#include "fake_http.h"
+#include "http.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- Helpers ---- */
+
+static json_t *parse(const char *text) {
+    json_error_t err;
+    json_t *j = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+    if (!j)
+        fail_msg("bad test JSON: %s", err.text);
+    return j;
+}
+
+/* Asserts that the compact, key-sorted rendering of j is want. Takes j. */
+static void assert_json(json_t *j, const char *want) {
+    assert_non_null(j);
+    char *got = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+    json_decref(j);
+}
+
+static json_t *unmarshal_text(const char *av) {
+    json_t *in = parse(av);
+    json_t *out = ddb_unmarshal(in);
+    json_decref(in);
+    return out;
+}
+
+static int64_t wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- Names and replies ---- */
+
+static void test_op_names(void **state) {
+    (void)state;
+    assert_string_equal(ddb_op_name(DDB_PUT_ITEM), "PutItem");
+    assert_string_equal(ddb_op_name(DDB_GET_ITEM), "GetItem");
+    assert_string_equal(ddb_op_name(DDB_UPDATE_ITEM), "UpdateItem");
+    assert_string_equal(ddb_op_name(DDB_DELETE_ITEM), "DeleteItem");
+    assert_string_equal(ddb_op_name(DDB_SCAN), "Scan");
+    assert_null(ddb_op_name(DDB_OP_COUNT));
+}
+
+static void test_reply_clear_drops_everything(void **state) {
+    (void)state;
+    ddb_reply r;
+    ddb_reply_init(&r);
+    assert_null(r.body);
+    r.body = parse("{\"a\":1}");
+    snprintf(r.error_type, sizeof r.error_type, "ThrottlingException");
+    r.attempts = 3;
+    r.http_status = 400;
+    ddb_reply_clear(&r); /* the sanitizer build reports the body if it leaks */
+    assert_null(r.body);
+    assert_string_equal(r.error_type, "");
+    assert_int_equal(r.attempts, 0);
+    assert_int_equal(r.http_status, 0);
+}
+
+/* ---- Marshalling ---- */
+
+static void test_marshal_scalars(void **state) {
+    (void)state;
+    json_t *v;
+    assert_json(ddb_marshal(v = json_string("Ada")), "{\"S\":\"Ada\"}");
+    json_decref(v);
+    assert_json(ddb_marshal(v = json_integer(-42)), "{\"N\":\"-42\"}");
+    json_decref(v);
+    assert_json(ddb_marshal(v = json_real(2.5)), "{\"N\":\"2.5\"}");
+    json_decref(v);
+    assert_json(ddb_marshal(v = json_real(0.1)), "{\"N\":\"0.1\"}"); /* shortest form */
+    json_decref(v);
+    assert_json(ddb_marshal(v = json_true()), "{\"BOOL\":true}");
+    json_decref(v);
+    assert_json(ddb_marshal(v = json_false()), "{\"BOOL\":false}");
+    json_decref(v);
+    assert_json(ddb_marshal(v = json_null()), "{\"NULL\":true}");
+    json_decref(v);
+    assert_null(ddb_marshal(NULL));
+}
+
+static void test_marshal_nested(void **state) {
+    (void)state;
+    json_t *plain = parse("{\"m\":{\"l\":[1,\"x\",[true,null]],\"e\":{}},\"a\":[]}");
+    assert_json(ddb_marshal(plain), "{\"M\":{\"a\":{\"L\":[]},\"m\":{\"M\":{\"e\":{\"M\":{}},"
+                                    "\"l\":{\"L\":[{\"N\":\"1\"},{\"S\":\"x\"},{\"L\":[{\"BOOL\":"
+                                    "true},{\"NULL\":true}]}]}}}}}");
+    json_decref(plain);
+}
+
+static void test_round_trips(void **state) {
+    (void)state;
+    static const char *const docs[] = {
+        "{\"name\":\"Ada Lovelace\",\"age\":36,\"ok\":true,\"none\":null}",
+        "{\"u\":\"\\u00e9\\u65e5\\u672c\\ud83d\\ude00 \\u2713\",\"nul\":\"a\\u0000b\"}",
+        "{\"max\":9223372036854775807,\"min\":-9223372036854775808,\"zero\":0}",
+        "{\"r\":[0.5,-1.25,1e+300,3.141592653589793,1e-07]}",
+        "{\"deep\":{\"a\":[{\"b\":[[],{},[{\"c\":\"d\"}]]}]}}",
+        "[1,2,3]",
+        "\"just a string\"",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        json_t *plain = parse(docs[i]);
+        json_t *av = ddb_marshal(plain);
+        assert_non_null(av);
+        json_t *back = ddb_unmarshal(av);
+        assert_non_null(back);
+        if (!json_equal(plain, back))
+            fail_msg("round trip changed %s", docs[i]);
+        json_decref(plain);
+        json_decref(av);
+        json_decref(back);
+    }
+}
+
+static void test_unmarshal_numbers(void **state) {
+    (void)state;
+    json_t *n = unmarshal_text("{\"N\":\"42\"}");
+    assert_true(json_is_integer(n));
+    assert_int_equal(json_integer_value(n), 42);
+    json_decref(n);
+    n = unmarshal_text("{\"N\":\"-0\"}");
+    assert_true(json_is_integer(n));
+    assert_int_equal(json_integer_value(n), 0);
+    json_decref(n);
+    n = unmarshal_text("{\"N\":\"1.5\"}");
+    assert_true(json_is_real(n));
+    assert_true(json_real_value(n) == 1.5);
+    json_decref(n);
+    n = unmarshal_text("{\"N\":\"1E3\"}");
+    assert_true(json_is_real(n));
+    assert_true(json_real_value(n) == 1000.0);
+    json_decref(n);
+    /* An integer too large for 64 bits is still a number: a real. */
+    n = unmarshal_text("{\"N\":\"123456789012345678901234567890\"}");
+    assert_true(json_is_real(n));
+    assert_true(json_real_value(n) > 1.2e29);
+    json_decref(n);
+}
+
+static void test_unmarshal_rejects_malformed(void **state) {
+    (void)state;
+    static const char *const bad[] = {
+        "{}",
+        "\"S\"",
+        "{\"S\":1}",
+        "{\"S\":\"a\",\"N\":\"1\"}",
+        "{\"N\":\"\"}",
+        "{\"N\":\"abc\"}",
+        "{\"N\":\" 1\"}",
+        "{\"N\":\"1 \"}",
+        "{\"N\":\"+1\"}",
+        "{\"N\":\"1e\"}",
+        "{\"N\":\"0x10\"}",
+        "{\"N\":\"1e999\"}",
+        "{\"N\":\"1\\u00002\"}",
+        "{\"N\":\"-\"}",
+        "{\"N\":\".\"}",
+        "{\"N\":7}",
+        "{\"BOOL\":\"true\"}",
+        "{\"NULL\":false}",
+        "{\"M\":[]}",
+        "{\"L\":{}}",
+        "{\"SS\":[\"a\"]}",
+        "{\"B\":\"AAE=\"}",
+        "{\"s\":\"lowercase type\"}",
+        "{\"M\":{\"a\":{\"X\":1}}}",
+        "{\"L\":[{\"S\":\"ok\"},{\"N\":\"x\"}]}",
+        "{\"M\":{\"a\":{\"L\":[{\"M\":{\"b\":{}}}]}}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *out = unmarshal_text(bad[i]);
+        if (out) {
+            json_decref(out);
+            fail_msg("accepted %s", bad[i]);
+        }
+    }
+    assert_null(ddb_unmarshal(NULL));
+}
+
+/* A plain value nested depth arrays deep, and its AttributeValue. */
+static json_t *nested_plain(unsigned depth) {
+    json_t *v = json_string("core");
+    for (unsigned i = 0; i < depth; i++) {
+        json_t *a = json_array();
+        json_array_append_new(a, v);
+        v = a;
+    }
+    return v;
+}
+
+static json_t *nested_av(unsigned depth) {
+    json_t *v = json_pack("{s:s}", "S", "core");
+    for (unsigned i = 0; i < depth; i++)
+        v = json_pack("{s:[o]}", "L", v);
+    return v;
+}
+
+static void test_nesting_is_bounded(void **state) {
+    (void)state;
+    json_t *ok = nested_plain(DDB_MAX_NESTING);
+    json_t *av = ddb_marshal(ok);
+    assert_non_null(av);
+    json_decref(av);
+    json_decref(ok);
+    json_t *deep = nested_plain(DDB_MAX_NESTING + 1);
+    assert_null(ddb_marshal(deep));
+    json_decref(deep);
+
+    json_t *ok_av = nested_av(DDB_MAX_NESTING);
+    json_t *plain = ddb_unmarshal(ok_av);
+    assert_non_null(plain);
+    json_decref(plain);
+    json_decref(ok_av);
+    json_t *deep_av = nested_av(500);
+    assert_null(ddb_unmarshal(deep_av));
+    json_decref(deep_av);
+}
+
+static void test_item_helpers(void **state) {
+    (void)state;
+    assert_json(ddb_av_s("u-1"), "{\"S\":\"u-1\"}");
+    assert_json(ddb_av_n(7), "{\"N\":\"7\"}");
+    assert_json(ddb_av_n(LLONG_MIN), "{\"N\":\"-9223372036854775808\"}");
+
+    json_t *item =
+        parse("{\"userId\":{\"S\":\"u-1\"},\"version\":{\"N\":\"12\"},"
+              "\"neg\":{\"N\":\"-3\"},\"frac\":{\"N\":\"1.5\"},\"big\":{\"N\":"
+              "\"99999999999999999999\"},\"word\":{\"N\":\"x\"},\"flag\":{\"BOOL\":true}}");
+    assert_string_equal(ddb_item_s(item, "userId"), "u-1");
+    assert_null(ddb_item_s(item, "version"));
+    assert_null(ddb_item_s(item, "missing"));
+    assert_null(ddb_item_s(NULL, "userId"));
+    long long n = -1;
+    assert_true(ddb_item_n(item, "version", &n));
+    assert_int_equal(n, 12);
+    assert_true(ddb_item_n(item, "neg", &n));
+    assert_int_equal(n, -3);
+    n = 99;
+    assert_false(ddb_item_n(item, "frac", &n));
+    assert_false(ddb_item_n(item, "big", &n));
+    assert_false(ddb_item_n(item, "word", &n));
+    assert_false(ddb_item_n(item, "userId", &n));
+    assert_false(ddb_item_n(item, "flag", &n));
+    assert_false(ddb_item_n(item, "missing", &n));
+    assert_int_equal(n, 99); /* untouched on failure */
+    json_decref(item);
+}
+
+/* ---- Errors, retries, CRC ---- */
+
+static void test_parse_error_type(void **state) {
+    (void)state;
+    char out[96];
+    json_t *b =
+        parse("{\"__type\":\"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException\","
+              "\"message\":\"The conditional request failed\"}");
+    assert_true(ddb_parse_error_type(b, out, sizeof out));
+    assert_string_equal(out, "ConditionalCheckFailedException");
+    json_decref(b);
+
+    b = parse("{\"__type\":\"com.amazon.coral.service#UnrecognizedClientException\"}");
+    assert_true(ddb_parse_error_type(b, out, sizeof out));
+    assert_string_equal(out, "UnrecognizedClientException");
+    json_decref(b);
+
+    b = parse("{\"__type\":\"ValidationException\",\"Message\":\"x\"}");
+    assert_true(ddb_parse_error_type(b, out, sizeof out));
+    assert_string_equal(out, "ValidationException");
+    json_decref(b);
+
+    b = parse("{\"message\":\"no type\"}");
+    snprintf(out, sizeof out, "stale");
+    assert_false(ddb_parse_error_type(b, out, sizeof out));
+    assert_string_equal(out, "");
+    json_decref(b);
+
+    b = parse("{\"__type\":42}");
+    assert_false(ddb_parse_error_type(b, out, sizeof out));
+    json_decref(b);
+
+    b = parse("{\"__type\":\"com.amazonaws#\"}");
+    assert_false(ddb_parse_error_type(b, out, sizeof out));
+    json_decref(b);
+
+    b = parse("{\"__type\":\"x#ThrottlingException\"}");
+    char tiny[8];
+    assert_false(ddb_parse_error_type(b, tiny, sizeof tiny));
+    json_decref(b);
+    assert_false(ddb_parse_error_type(NULL, out, sizeof out));
+}
+
+static void test_is_retryable(void **state) {
+    (void)state;
+    static const struct {
+        long status;
+        const char *type;
+        bool retry;
+    } cases[] = {
+        {400, "ProvisionedThroughputExceededException", true},
+        {400, "ThrottlingException", true},
+        {400, "RequestLimitExceeded", true},
+        {500, "InternalServerError", true},
+        {503, "ServiceUnavailable", true},
+        {500, NULL, true},
+        {502, "", true},
+        {504, "", true},
+        {400, "ConditionalCheckFailedException", false},
+        {400, "ValidationException", false},
+        {400, "ResourceNotFoundException", false},
+        {400, "AccessDeniedException", false},
+        {400, "UnrecognizedClientException", false},
+        {400, "TransactionCanceledException", false},
+        {400, "", false},
+        {404, NULL, false},
+        {200, NULL, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (ddb_is_retryable(cases[i].status, cases[i].type) != cases[i].retry)
+            fail_msg("ddb_is_retryable(%ld, %s) should be %d", cases[i].status,
+                     cases[i].type ? cases[i].type : "NULL", cases[i].retry);
+}
+
+static void test_backoff_is_full_jitter_under_the_cap(void **state) {
+    (void)state;
+    static const uint32_t rnds[] = {0u, 1u, 0x12345678u, 0x80000000u, 0xFFFFFFFEu, 0xFFFFFFFFu};
+    for (unsigned attempt = 1; attempt <= 40; attempt++) {
+        int64_t ceiling = UA_DDB_BACKOFF_BASE_MS;
+        for (unsigned i = 1; i < attempt && ceiling < UA_DDB_BACKOFF_CAP_MS; i++)
+            ceiling *= 2;
+        if (ceiling > UA_DDB_BACKOFF_CAP_MS)
+            ceiling = UA_DDB_BACKOFF_CAP_MS;
+        for (size_t k = 0; k < sizeof rnds / sizeof rnds[0]; k++) {
+            int64_t ms = ddb_backoff_ms(attempt, rnds[k]);
+            assert_true(ms >= 0);
+            assert_true(ms < ceiling);
+        }
+        /* The whole range is used: 0 at the bottom, just under the ceiling at the top. */
+        assert_int_equal(ddb_backoff_ms(attempt, 0), 0);
+        assert_int_equal(ddb_backoff_ms(attempt, 0xFFFFFFFFu), ceiling - 1);
+        assert_int_equal(ddb_backoff_ms(attempt, 0x80000000u), ceiling / 2);
+    }
+    assert_int_equal(ddb_backoff_ms(1, 0xFFFFFFFFu), UA_DDB_BACKOFF_BASE_MS - 1);
+    assert_int_equal(ddb_backoff_ms(2, 0xFFFFFFFFu), 2 * UA_DDB_BACKOFF_BASE_MS - 1);
+    assert_int_equal(ddb_backoff_ms(1000, 0xFFFFFFFFu), UA_DDB_BACKOFF_CAP_MS - 1);
+    assert_int_equal(ddb_backoff_ms(UINT_MAX, 0xFFFFFFFFu), UA_DDB_BACKOFF_CAP_MS - 1);
+}
+
+static void test_crc32_known_values(void **state) {
+    (void)state;
+    assert_int_equal(ddb_crc32("123456789", 9), 0xCBF43926u);
+    assert_int_equal(ddb_crc32("", 0), 0u);
+    assert_int_equal(ddb_crc32("{\"TableNames\":[]}", 17), 1315925753u);
+    assert_int_equal(ddb_crc32("The quick brown fox jumps over the lazy dog", 43), 0x414FA339u);
+    static const unsigned char bytes[] = {0x00, 0xFF, 0x80, 0x7F};
+    assert_int_equal(ddb_crc32(bytes, 1), 0xD202EF8Du);
+    assert_int_equal(ddb_crc32(bytes, sizeof bytes), ddb_crc32(bytes, sizeof bytes));
+    assert_int_not_equal(ddb_crc32(bytes, 3), ddb_crc32(bytes, 4));
+}
+
+/* ---- Configuration ---- */
+
+static void test_endpoint_from_env(void **state) {
+    (void)state;
+    setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://ddb:8000", 1);
+    setenv("AWS_ENDPOINT_URL", "http://all:4566", 1);
+    assert_string_equal(ddb_endpoint_from_env(), "http://ddb:8000");
+    setenv("AWS_ENDPOINT_URL_DYNAMODB", "", 1);
+    assert_string_equal(ddb_endpoint_from_env(), "http://all:4566");
+    unsetenv("AWS_ENDPOINT_URL_DYNAMODB");
+    assert_string_equal(ddb_endpoint_from_env(), "http://all:4566");
+    setenv("AWS_ENDPOINT_URL", "", 1);
+    assert_null(ddb_endpoint_from_env());
+    unsetenv("AWS_ENDPOINT_URL");
+    assert_null(ddb_endpoint_from_env());
+}
+
+static void test_client_new_rejects_bad_config(void **state) {
+    (void)state;
+    char err[128];
+    ddb_config cfg = {
+        .region = "us-east-1", .access_key_id = "AKIDEXAMPLE", .secret_access_key = "s3cr3t-value"};
+    ddb_client *c = ddb_client_new(&cfg, err, sizeof err);
+    assert_non_null(c); /* the regional default endpoint */
+    ddb_client_free(c);
+
+    static const char *const bad_endpoints[] = {"ftp://x",        "localhost:8000",
+                                                "http://",        "http://user:pw@host/",
+                                                "http://h/x?q=1", "http://h /"};
+    for (size_t i = 0; i < sizeof bad_endpoints / sizeof bad_endpoints[0]; i++) {
+        cfg.endpoint = bad_endpoints[i];
+        err[0] = '\0';
+        c = ddb_client_new(&cfg, err, sizeof err);
+        if (c) {
+            ddb_client_free(c);
+            fail_msg("accepted endpoint %s", bad_endpoints[i]);
+        }
+        assert_true(err[0] != '\0');
+    }
+    cfg.endpoint = NULL;
+    cfg.region = "US EAST";
+    assert_null(ddb_client_new(&cfg, err, sizeof err));
+    cfg.region = NULL;
+    assert_null(ddb_client_new(&cfg, err, sizeof err));
+    cfg.region = "us-east-1";
+    cfg.secret_access_key = "";
+    assert_null(ddb_client_new(&cfg, err, sizeof err));
+    cfg.secret_access_key = "s3cr3t-value";
+    cfg.access_key_id = NULL;
+    assert_null(ddb_client_new(&cfg, err, sizeof err));
+    assert_null(strstr(err, "s3cr3t"));
+    assert_null(ddb_client_new(NULL, err, sizeof err));
+}
+
+/* ---- The client against the fake ---- */
+
+#define AKID   "AKIDEXAMPLE"
+#define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+#define REGION "eu-west-1"
+#define TOKEN  "FQoGZXIvYXdzEXAMPLEtoken//+=="
+
+#define ERR_PREFIX "com.amazonaws.dynamodb.v20120810#"
+#define CT_HEADER  "Content-Type: application/x-amz-json-1.0\r\n"
+
+typedef struct fixture {
+    fake_http *fake;
+    ddb_client *client;
+    ddb_reply reply;
+    json_t *request;
+} fixture;
+
+static fixture *fixture_new(const char *endpoint_suffix, const char *token) {
+    fixture *fx = calloc(1, sizeof *fx);
+    assert_non_null(fx);
+    fx->fake = fake_http_start();
+    assert_non_null(fx->fake);
+    char endpoint[128], err[128];
+    snprintf(endpoint, sizeof endpoint, "%s%s", fake_http_url(fx->fake), endpoint_suffix);
+    ddb_config cfg = {.region = REGION,
+                      .endpoint = endpoint,
+                      .access_key_id = AKID,
+                      .secret_access_key = SECRET,
+                      .session_token = token};
+    fx->client = ddb_client_new(&cfg, err, sizeof err);
+    if (!fx->client)
+        fail_msg("ddb_client_new: %s", err);
+    ddb_reply_init(&fx->reply);
+    fx->request = parse("{\"TableName\":\"Users\",\"Key\":{\"userId\":{\"S\":\"u-1\"}},"
+                        "\"ConsistentRead\":true,\"Name\":\"\\u65e5\\u672c\"}");
+    return fx;
+}
+
+static int setup(void **state) {
+    *state = fixture_new("", NULL);
+    return 0;
+}
+
+static int setup_with_token(void **state) {
+    *state = fixture_new("/", TOKEN);
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *fx = *state;
+    ddb_reply_clear(&fx->reply);
+    json_decref(fx->request);
+    ddb_client_free(fx->client);
+    fake_http_stop(fx->fake);
+    free(fx);
+    return 0;
+}
+
+static void push_ok(fixture *fx, const char *body) {
+    fake_http_push(fx->fake, &(fake_response){.headers = CT_HEADER, .body = body, .crc = true});
+}
+
+static void push_error(fixture *fx, int status, const char *type) {
+    char body[256];
+    snprintf(body, sizeof body, "{\"__type\":\"" ERR_PREFIX "%s\",\"message\":\"test\"}", type);
+    fake_http_push(
+        fx->fake,
+        &(fake_response){.status = status, .headers = CT_HEADER, .body = body, .crc = true});
+}
+
+static ddb_status call(fixture *fx, ddb_op op, int64_t deadline_ms) {
+    return ddb_client_call(fx->client, op, fx->request, deadline_ms, &fx->reply);
+}
+
+static const fake_request *request_at(fixture *fx, size_t i) {
+    const fake_request *r = fake_http_request(fx->fake, i);
+    assert_non_null(r);
+    return r;
+}
+
+static void header(const fake_request *r, const char *name, char *out, size_t len) {
+    if (!fake_request_header(r, name, out, len))
+        fail_msg("request lacks %s", name);
+}
+
+static void hex(const unsigned char *in, size_t n, char *out) {
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", in[i]);
+}
+
+/* Recomputes the SigV4 signature of a recorded request from what arrived, with OpenSSL alone,
+ * so a header signed one way and sent another cannot pass. */
+static void assert_signature_valid(const fake_request *r, const char *path) {
+    char auth[1024], amz_date[32], signed_list[512], sig[80], scope_date[16];
+    header(r, "Authorization", auth, sizeof auth);
+    header(r, "X-Amz-Date", amz_date, sizeof amz_date);
+    const char *sh = strstr(auth, "SignedHeaders=");
+    const char *sg = strstr(auth, "Signature=");
+    assert_non_null(sh);
+    assert_non_null(sg);
+    snprintf(signed_list, sizeof signed_list, "%.*s", (int)strcspn(sh + 14, ","), sh + 14);
+    snprintf(sig, sizeof sig, "%s", sg + 10);
+    snprintf(scope_date, sizeof scope_date, "%.8s", amz_date);
+
+    char canonical[8192];
+    size_t n = (size_t)snprintf(canonical, sizeof canonical, "POST\n%s\n\n", path);
+    char names[512];
+    snprintf(names, sizeof names, "%s", signed_list);
+    for (char *save = NULL, *name = strtok_r(names, ";", &save); name;
+         name = strtok_r(NULL, ";", &save)) {
+        char value[2048];
+        header(r, name, value, sizeof value);
+        n += (size_t)snprintf(canonical + n, sizeof canonical - n, "%s:%s\n", name, value);
+    }
+    unsigned char digest[32];
+    char body_hex[65], canon_hex[65];
+    SHA256((const unsigned char *)r->body, r->body_len, digest);
+    hex(digest, 32, body_hex);
+    snprintf(canonical + n, sizeof canonical - n, "\n%s\n%s", signed_list, body_hex);
+    SHA256((const unsigned char *)canonical, strlen(canonical), digest);
+    hex(digest, 32, canon_hex);
+
+    char sts[512];
+    snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/dynamodb/aws4_request\n%s", amz_date,
+             scope_date, REGION, canon_hex);
+    unsigned char k[32];
+    unsigned int klen = 32;
+    char k0[128];
+    snprintf(k0, sizeof k0, "AWS4%s", SECRET);
+    HMAC(EVP_sha256(), k0, (int)strlen(k0), (const unsigned char *)scope_date, 8, k, &klen);
+    HMAC(EVP_sha256(), k, 32, (const unsigned char *)REGION, strlen(REGION), k, &klen);
+    HMAC(EVP_sha256(), k, 32, (const unsigned char *)"dynamodb", 8, k, &klen);
+    HMAC(EVP_sha256(), k, 32, (const unsigned char *)"aws4_request", 12, k, &klen);
+    HMAC(EVP_sha256(), k, 32, (const unsigned char *)sts, strlen(sts), digest, &klen);
+    char want[65];
+    hex(digest, 32, want);
+    assert_string_equal(sig, want);
+}
+
+static void test_success_is_one_signed_request(void **state) {
+    fixture *fx = *state;
+    push_ok(fx, "{\"Item\":{\"userId\":{\"S\":\"u-1\"},\"version\":{\"N\":\"4\"}}}");
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_OK);
+    assert_int_equal(fx->reply.attempts, 1);
+    assert_int_equal(fx->reply.http_status, 200);
+    assert_string_equal(fx->reply.error_type, "");
+    long long version = 0;
+    assert_true(ddb_item_n(json_object_get(fx->reply.body, "Item"), "version", &version));
+    assert_int_equal(version, 4);
+
+    assert_int_equal(fake_http_request_count(fx->fake), 1);
+    const fake_request *r = request_at(fx, 0);
+    assert_string_equal(r->method, "POST");
+    assert_string_equal(r->path, "/");
+    char v[1024], want[128];
+    header(r, "X-Amz-Target", v, sizeof v);
+    assert_string_equal(v, "DynamoDB_20120810.GetItem");
+    header(r, "Content-Type", v, sizeof v);
+    assert_string_equal(v, "application/x-amz-json-1.0");
+    header(r, "Accept-Encoding", v, sizeof v);
+    assert_string_equal(v, "identity");
+    /* The port is not the scheme's default, so Host carries it. */
+    header(r, "Host", v, sizeof v);
+    snprintf(want, sizeof want, "127.0.0.1:%d", fake_http_port(fx->fake));
+    assert_string_equal(v, want);
+    char amz_date[32];
+    header(r, "X-Amz-Date", amz_date, sizeof amz_date);
+    assert_int_equal(strlen(amz_date), 16);
+    assert_true(amz_date[8] == 'T' && amz_date[15] == 'Z');
+    assert_false(fake_request_header(r, "X-Amz-Security-Token", v, sizeof v));
+
+    header(r, "Authorization", v, sizeof v);
+    snprintf(want, sizeof want,
+             "AWS4-HMAC-SHA256 Credential=" AKID "/%.8s/" REGION
+             "/dynamodb/aws4_request, SignedHeaders=",
+             amz_date);
+    assert_memory_equal(v, want, strlen(want));
+    assert_non_null(strstr(v, "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "));
+    const char *sig = strstr(v, "Signature=");
+    assert_non_null(sig);
+    assert_int_equal(strlen(sig + 10), 64);
+    assert_signature_valid(r, "/");
+
+    json_t *sent = json_loadb(r->body, r->body_len, 0, NULL);
+    assert_non_null(sent);
+    assert_true(json_equal(sent, fx->request));
+    json_decref(sent);
+}
+
+static void test_session_token_is_sent_and_signed(void **state) {
+    fixture *fx = *state;
+    push_ok(fx, "{}");
+    push_ok(fx, "{}");
+    assert_int_equal(call(fx, DDB_PUT_ITEM, wall_ms() + 5000), DDB_OK);
+    assert_int_equal(call(fx, DDB_DELETE_ITEM, wall_ms() + 5000), DDB_OK);
+    const fake_request *r = request_at(fx, 1);
+    char v[1024];
+    header(r, "X-Amz-Security-Token", v, sizeof v);
+    assert_string_equal(v, TOKEN);
+    header(r, "Authorization", v, sizeof v);
+    assert_non_null(
+        strstr(v, "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target,"));
+    header(r, "X-Amz-Target", v, sizeof v);
+    assert_string_equal(v, "DynamoDB_20120810.DeleteItem");
+    assert_signature_valid(r, "/"); /* the endpoint's trailing slash is not doubled */
+    /* Both calls rode one kept-alive connection. */
+    assert_int_equal(fake_http_connection_count(fx->fake), 1);
+}
+
+static void test_endpoint_path_is_kept_and_signed(void **state) {
+    fixture *fx = fixture_new("/prefix/", NULL);
+    push_ok(fx, "{}");
+    assert_int_equal(call(fx, DDB_SCAN, 0), DDB_OK);
+    const fake_request *r = request_at(fx, 0);
+    assert_string_equal(r->path, "/prefix");
+    assert_signature_valid(r, "/prefix");
+    *state = fx;
+}
+
+static void test_throttling_then_success(void **state) {
+    fixture *fx = *state;
+    push_error(fx, 400, "ProvisionedThroughputExceededException");
+    push_error(fx, 400, "ThrottlingException");
+    push_ok(fx, "{\"Attributes\":{}}");
+    assert_int_equal(call(fx, DDB_UPDATE_ITEM, wall_ms() + 5000), DDB_OK);
+    assert_int_equal(fx->reply.attempts, 3);
+    assert_int_equal(fake_http_request_count(fx->fake), 3);
+    assert_non_null(json_object_get(fx->reply.body, "Attributes"));
+    /* Every retry is signed afresh and carries the same body. */
+    for (size_t i = 0; i < 3; i++) {
+        const fake_request *r = request_at(fx, i);
+        assert_memory_equal(r->body, request_at(fx, 0)->body, r->body_len);
+        assert_signature_valid(r, "/");
+    }
+}
+
+static void test_server_errors_forever_end_before_the_deadline(void **state) {
+    fixture *fx = *state;
+    fake_http_set_default(fx->fake,
+                          &(fake_response){.status = 500,
+                                           .headers = CT_HEADER,
+                                           .body = "{\"__type\":\"" ERR_PREFIX
+                                                   "InternalServerError\",\"message\":\"x\"}"});
+    int64_t start = wall_ms(), deadline = start + 1500;
+    assert_int_equal(call(fx, DDB_PUT_ITEM, deadline), DDB_UNAVAILABLE);
+    int64_t end = wall_ms();
+    assert_true(end < deadline);
+    assert_true(fx->reply.attempts >= 2);
+    assert_true(fx->reply.attempts <= UA_DDB_MAX_ATTEMPTS);
+    assert_int_equal(fx->reply.attempts, fake_http_request_count(fx->fake));
+    assert_int_equal(fx->reply.http_status, 500);
+    assert_string_equal(fx->reply.error_type, "InternalServerError");
+}
+
+static void test_attempts_are_capped(void **state) {
+    fixture *fx = *state;
+    fake_http_set_default(fx->fake, &(fake_response){.status = 503, .body = "{}"});
+    /* The backoffs of all retries together stay under 2.6 s, well inside this deadline. */
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 20000), DDB_UNAVAILABLE);
+    assert_int_equal(fx->reply.attempts, UA_DDB_MAX_ATTEMPTS);
+    assert_int_equal(fake_http_request_count(fx->fake), UA_DDB_MAX_ATTEMPTS);
+}
+
+static void test_dropped_connections_are_retried(void **state) {
+    fixture *fx = *state;
+    fake_http_push(fx->fake, &(fake_response){.fault = FAKE_CLOSE});
+    fake_http_push(fx->fake, &(fake_response){.body = "{\"Item\":{}}", .fault = FAKE_TRUNCATE});
+    push_ok(fx, "{\"Item\":{}}");
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_OK);
+    assert_int_equal(fx->reply.attempts, 3);
+    assert_true(fake_http_connection_count(fx->fake) >= 2);
+}
+
+static void test_bad_crc_and_garbage_are_retried(void **state) {
+    fixture *fx = *state;
+    fake_http_push(fx->fake, &(fake_response){.body = "{\"Item\":{}}", .fault = FAKE_BAD_CRC});
+    fake_http_push(fx->fake, &(fake_response){.body = "{\"Item\":"});
+    fake_http_push(fx->fake, &(fake_response){.body = "[]"});
+    push_ok(fx, "{\"Item\":{\"ok\":{\"BOOL\":true}}}");
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_OK);
+    assert_int_equal(fx->reply.attempts, 4);
+    assert_non_null(json_object_get(json_object_get(fx->reply.body, "Item"), "ok"));
+}
+
+static void test_condition_failed_carries_the_item(void **state) {
+    fixture *fx = *state;
+    fake_http_push(fx->fake,
+                   &(fake_response){.status = 400,
+                                    .headers = CT_HEADER,
+                                    .crc = true,
+                                    .body = "{\"__type\":\"" ERR_PREFIX
+                                            "ConditionalCheckFailedException\",\"message\":\"The "
+                                            "conditional request failed\",\"Item\":{\"userId\":{"
+                                            "\"S\":\"u-1\"},\"version\":{\"N\":\"3\"}}}"});
+    assert_int_equal(call(fx, DDB_UPDATE_ITEM, wall_ms() + 5000), DDB_CONDITION_FAILED);
+    assert_int_equal(fx->reply.attempts, 1);
+    assert_int_equal(fx->reply.http_status, 400);
+    assert_string_equal(fx->reply.error_type, "ConditionalCheckFailedException");
+    const json_t *item = json_object_get(fx->reply.body, "Item");
+    assert_string_equal(ddb_item_s(item, "userId"), "u-1");
+    long long v = 0;
+    assert_true(ddb_item_n(item, "version", &v));
+    assert_int_equal(v, 3);
+}
+
+static void test_validation_error_is_not_retried(void **state) {
+    fixture *fx = *state;
+    push_error(fx, 400, "ValidationException");
+    push_ok(fx, "{}"); /* would be taken by a wrongful retry */
+    assert_int_equal(call(fx, DDB_PUT_ITEM, wall_ms() + 5000), DDB_FAILED);
+    assert_int_equal(fx->reply.attempts, 1);
+    assert_int_equal(fake_http_request_count(fx->fake), 1);
+    assert_int_equal(fx->reply.http_status, 400);
+    assert_string_equal(fx->reply.error_type, "ValidationException");
+    assert_non_null(fx->reply.body);
+}
+
+static void test_other_client_errors_fail(void **state) {
+    fixture *fx = *state;
+    static const char *const types[] = {"ResourceNotFoundException", "AccessDeniedException",
+                                        "UnrecognizedClientException"};
+    for (size_t i = 0; i < 3; i++) {
+        push_error(fx, 400, types[i]);
+        assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_FAILED);
+        assert_int_equal(fx->reply.attempts, 1);
+        assert_string_equal(fx->reply.error_type, types[i]);
+    }
+    /* A 4xx that is not DynamoDB's JSON (a proxy's page) is final too. */
+    fake_http_push(fx->fake, &(fake_response){.status = 403, .body = "<html>no</html>"});
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_FAILED);
+    assert_int_equal(fx->reply.attempts, 1);
+    assert_int_equal(fake_http_request_count(fx->fake), 4);
+}
+
+static void test_stall_past_the_deadline_gives_up_in_time(void **state) {
+    fixture *fx = *state;
+    fake_http_push(fx->fake, &(fake_response){.body = "{}", .stall_ms = 5000});
+    int64_t start = wall_ms(), deadline = start + 1000;
+    assert_int_equal(call(fx, DDB_PUT_ITEM, deadline), DDB_UNAVAILABLE);
+    int64_t end = wall_ms();
+    assert_true(end < deadline);
+    assert_true(end - start >= 1000 - UA_DEADLINE_MARGIN_MS - 50);
+    assert_int_equal(fx->reply.attempts, 1);
+    assert_int_equal(fx->reply.http_status, 0);
+    assert_null(fx->reply.body);
+}
+
+static void test_unreachable_endpoint_is_unavailable(void **state) {
+    (void)state;
+    fake_http *gone = fake_http_start();
+    assert_non_null(gone);
+    char endpoint[64], err[128];
+    snprintf(endpoint, sizeof endpoint, "%s", fake_http_url(gone));
+    fake_http_stop(gone);
+    ddb_config cfg = {
+        .region = REGION, .endpoint = endpoint, .access_key_id = AKID, .secret_access_key = SECRET};
+    ddb_client *c = ddb_client_new(&cfg, err, sizeof err);
+    assert_non_null(c);
+    ddb_reply reply;
+    ddb_reply_init(&reply);
+    json_t *req = parse("{\"TableName\":\"Users\"}");
+    int64_t deadline = wall_ms() + 20000;
+    assert_int_equal(ddb_client_call(c, DDB_SCAN, req, deadline, &reply), DDB_UNAVAILABLE);
+    assert_true(wall_ms() < deadline);
+    assert_int_equal(reply.attempts, UA_DDB_MAX_ATTEMPTS);
+    assert_int_equal(reply.http_status, 0);
+    json_decref(req);
+    ddb_reply_clear(&reply);
+    ddb_client_free(c);
+}
+
+static void test_no_time_left_sends_nothing(void **state) {
+    fixture *fx = *state;
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + UA_DEADLINE_MARGIN_MS - 10),
+                     DDB_UNAVAILABLE);
+    assert_int_equal(fx->reply.attempts, 0);
+    assert_int_equal(fake_http_request_count(fx->fake), 0);
+}
+
+static void test_bad_arguments_fail_without_a_request(void **state) {
+    fixture *fx = *state;
+    assert_int_equal(ddb_client_call(fx->client, DDB_OP_COUNT, fx->request, 0, &fx->reply),
+                     DDB_FAILED);
+    assert_int_equal(ddb_client_call(fx->client, DDB_GET_ITEM, NULL, 0, &fx->reply), DDB_FAILED);
+    assert_int_equal(fake_http_request_count(fx->fake), 0);
+}
+
+static void test_port_reaches_the_client(void **state) {
+    fixture *fx = *state;
+    push_ok(fx, "{\"Count\":0,\"Items\":[]}");
+    push_ok(fx, "{\"Count\":0,\"Items\":[]}");
+    ddb_port port = ddb_client_port(fx->client);
+    /* A reply reused across calls: the first body is dropped, not leaked. */
+    assert_int_equal(port.call(port.ctx, DDB_SCAN, fx->request, 0, &fx->reply), DDB_OK);
+    assert_int_equal(port.call(port.ctx, DDB_SCAN, fx->request, 0, &fx->reply), DDB_OK);
+    assert_int_equal(fx->reply.attempts, 1);
+    char v[128];
+    header(request_at(fx, 1), "X-Amz-Target", v, sizeof v);
+    assert_string_equal(v, "DynamoDB_20120810.Scan");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_op_names),
+        cmocka_unit_test(test_reply_clear_drops_everything),
+        cmocka_unit_test(test_marshal_scalars),
+        cmocka_unit_test(test_marshal_nested),
+        cmocka_unit_test(test_round_trips),
+        cmocka_unit_test(test_unmarshal_numbers),
+        cmocka_unit_test(test_unmarshal_rejects_malformed),
+        cmocka_unit_test(test_nesting_is_bounded),
+        cmocka_unit_test(test_item_helpers),
+        cmocka_unit_test(test_parse_error_type),
+        cmocka_unit_test(test_is_retryable),
+        cmocka_unit_test(test_backoff_is_full_jitter_under_the_cap),
+        cmocka_unit_test(test_crc32_known_values),
+        cmocka_unit_test(test_endpoint_from_env),
+        cmocka_unit_test(test_client_new_rejects_bad_config),
+        cmocka_unit_test_setup_teardown(test_success_is_one_signed_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_token_is_sent_and_signed, setup_with_token,
+                                        teardown),
+        cmocka_unit_test_teardown(test_endpoint_path_is_kept_and_signed, teardown),
+        cmocka_unit_test_setup_teardown(test_throttling_then_success, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_errors_forever_end_before_the_deadline, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_attempts_are_capped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dropped_connections_are_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_crc_and_garbage_are_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_condition_failed_carries_the_item, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_validation_error_is_not_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_client_errors_fail, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stall_past_the_deadline_gives_up_in_time, setup,
+                                        teardown),
+        cmocka_unit_test(test_unreachable_endpoint_is_unavailable),
+        cmocka_unit_test_setup_teardown(test_no_time_left_sends_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_arguments_fail_without_a_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_port_reaches_the_client, setup, teardown),
+    };
+    if (http_global_init() != UA_OK)
+        return 1;
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    http_global_cleanup();
+    return failed;
+}
