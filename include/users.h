@@ -25,10 +25,10 @@ typedef struct users_deps {
 
 /* What the invocation log line needs to know of the handling. */
 typedef struct users_outcome {
-    const char *route;      /* "/users", "/users/{userId}" or NULL when unrouted; static */
-    unsigned ddb_attempts;  /* HTTP requests made to DynamoDB */
-    char ddb_error[96];     /* DynamoDB error type behind a 5xx or 4xx, "" when none */
-    const char *code;       /* problem code when the answer is an error, else NULL; static */
+    const char *route;     /* "/users", "/users/{userId}" or NULL when unrouted; static */
+    unsigned ddb_attempts; /* HTTP requests made to DynamoDB */
+    char ddb_error[96];    /* DynamoDB error type behind a 5xx or 4xx, "" when none */
+    const char *code;      /* problem code when the answer is an error, else NULL; static */
 } users_outcome;
 
 /* Handles one request: resp (initialised by the caller) receives status, headers and body.

@@ -1,7 +1,8 @@
 /* validate.h — the contract's field rules for user records (users-api.md, "The resource").
  *
  * Each check takes untrusted bytes as (pointer, length) and answers NULL when the value is
- * fine, or the message a client sees in the problem document's errors[] when it is not. */
+ * fine, or the message a client sees in the problem document's errors[] when it is not (a
+ * static string). */
 #ifndef USERS_VALIDATE_H
 #define USERS_VALIDATE_H
 
@@ -13,10 +14,11 @@
 /* Whether s[0..len) is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
 bool validate_utf8(const char *s, size_t len);
 
-/* Number of code points in well-formed UTF-8. */
+/* Number of code points in well-formed UTF-8 (on other input: the number of non-continuation
+ * bytes). */
 size_t validate_codepoints(const char *s, size_t len);
 
-/* Removes ASCII whitespace (space, tab, CR, LF) from both ends of v. */
+/* Removes ASCII whitespace (space, tab, CR, LF) from both ends of v. A view into v's bytes. */
 ua_span validate_trim(ua_span v);
 
 /* Name, already trimmed: 1..100 code points, UTF-8, no control characters. */
@@ -25,7 +27,9 @@ const char *validate_name(ua_span name);
 /* Email, already trimmed: at most 254 octets, one '@', local part and domain rules. */
 const char *validate_email(ua_span email);
 
-/* Age as a JSON value: an integer 0..150. null is accepted only when allow_null (update). */
+/* Age as a JSON value (borrowed): an integer 0..150; reals (even 36.0), strings and booleans are
+ * refused. null is accepted only when allow_null (update). A NULL pointer means the field is
+ * absent, which is fine: age is optional. */
 const char *validate_age(const json_t *age, bool allow_null);
 
 #endif

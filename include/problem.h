@@ -1,0 +1,38 @@
+/* problem.h — RFC 9457 problem documents and the CORS headers every response carries.
+ *
+ * Split from users.c so that the shape of an error answer and the origin rules live in one
+ * place: the handler decides *which* problem; this module decides how it is written. */
+#ifndef USERS_PROBLEM_H
+#define USERS_PROBLEM_H
+
+#include "api.h"
+#include "common.h"
+
+#include <jansson.h>
+
+#define PROBLEM_CONTENT_TYPE "application/problem+json"
+
+/* The reason phrase of an HTTP status ("Not Found"), as the problem's title; static.
+ * "Error" for a status this API never sends. */
+const char *problem_title(int status);
+
+/* Appends doc (borrowed) as compact JSON to out; UA_ERR_TOO_BIG past out's limit. */
+UA_WARN_UNUSED ua_status problem_dump(buf *out, const json_t *doc);
+
+/* Replaces resp's status and body with the problem document
+ *   {"type":"about:blank","title","status","code","detail","errors"?,"requestId"}
+ * and sets Content-Type: application/problem+json. errors (borrowed) is left out when NULL.
+ * detail and request_id must be UTF-8 (request_id may be NULL: ""). */
+UA_WARN_UNUSED ua_status problem_write(api_response *resp, int status, const char *code,
+                                       const char *detail, const json_t *errors,
+                                       const char *request_id);
+
+/* Sets Access-Control-Allow-Origin, Vary and Access-Control-Expose-Headers on resp.
+ * allowed_origins is ALLOWED_ORIGINS: NULL, blank or "*" allows any origin ("*"); otherwise a
+ * comma-separated list (entries trimmed) matched exactly against req's one Origin header: a
+ * match is echoed, anything else (no match, no Origin, a repeated Origin) gets the first
+ * listed origin, and Vary: Origin is added so caches keep the answers apart. */
+UA_WARN_UNUSED ua_status problem_cors(api_response *resp, const api_request *req,
+                                      const char *allowed_origins);
+
+#endif

@@ -1,0 +1,206 @@
+/* validate.c — the contract's field rules: strict UTF-8, name, email and age (see validate.h). */
+#include "validate.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define MSG_NAME_LENGTH "must be 1 to 100 characters"
+#define MSG_NAME_UTF8   "must be valid UTF-8"
+#define MSG_NAME_CTRL   "must not contain control characters"
+#define MSG_EMAIL       "must be a valid email address"
+#define MSG_AGE         "must be an integer from 0 to 150"
+
+/* Decodes the sequence at s[0..n) (n >= 1). Returns its length and the code point in *cp, or 0
+ * when it is not well-formed: a stray continuation byte, a truncated sequence, an overlong
+ * form, a surrogate (U+D800..U+DFFF) or a value past U+10FFFF. */
+static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp) {
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t v, min;
+
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) { /* 0xC0 and 0xC1 can only start overlongs */
+        len = 2;
+        v = c & 0x1Fu;
+        min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+        len = 3;
+        v = c & 0x0Fu;
+        min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) { /* 0xF5.. would start values past U+10FFFF */
+        len = 4;
+        v = c & 0x07u;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i] & 0x3Fu);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+bool validate_utf8(const char *s, size_t len) {
+    const unsigned char *p = (const unsigned char *)s;
+    uint32_t cp;
+
+    while (len > 0) {
+        size_t n = utf8_next(p, len, &cp);
+        if (n == 0)
+            return false;
+        p += n;
+        len -= n;
+    }
+    return true;
+}
+
+/* Counts lead bytes: on well-formed input that is the number of code points, and on anything
+ * else it still terminates with a sensible answer. */
+size_t validate_codepoints(const char *s, size_t len) {
+    size_t count = 0;
+
+    for (size_t i = 0; i < len; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80)
+            count++;
+    return count;
+}
+
+static bool is_ascii_space(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+ua_span validate_trim(ua_span v) {
+    if (!v.ptr)
+        return (ua_span){"", 0};
+    while (v.len > 0 && is_ascii_space(v.ptr[0])) {
+        v.ptr++;
+        v.len--;
+    }
+    while (v.len > 0 && is_ascii_space(v.ptr[v.len - 1]))
+        v.len--;
+    return v;
+}
+
+static bool is_control(unsigned char c) {
+    return c < 0x20 || c == 0x7F;
+}
+
+const char *validate_name(ua_span name) {
+    if (name.len > 0 && !validate_utf8(name.ptr, name.len))
+        return MSG_NAME_UTF8;
+    size_t n = validate_codepoints(name.ptr, name.len);
+    if (n < 1 || n > UA_MAX_NAME_CODEPOINTS)
+        return MSG_NAME_LENGTH;
+    /* Control characters are all single bytes, and no byte of a multi-byte sequence is one. */
+    for (size_t i = 0; i < name.len; i++)
+        if (is_control((unsigned char)name.ptr[i]))
+            return MSG_NAME_CTRL;
+    return NULL;
+}
+
+/* Printable ASCII other than space and the specials the contract excludes. */
+static bool is_local_char(unsigned char c) {
+    return c > 0x20 && c < 0x7F && strchr("\"(),:;<>@[\\]", c) == NULL;
+}
+
+static bool valid_local_part(const char *s, size_t len) {
+    if (len < 1 || len > UA_MAX_EMAIL_LOCAL)
+        return false;
+    if (s[0] == '.' || s[len - 1] == '.')
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (!is_local_char((unsigned char)s[i]))
+            return false;
+        if (s[i] == '.' && s[i + 1] == '.') /* i + 1 < len: the last byte is not a dot */
+            return false;
+    }
+    return true;
+}
+
+static bool is_ascii_letter(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool is_ascii_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+/* One label: 1..63 letters, digits and hyphens, not starting or ending with a hyphen. */
+static bool valid_label(const char *s, size_t len) {
+    if (len < 1 || len > UA_MAX_EMAIL_LABEL)
+        return false;
+    if (s[0] == '-' || s[len - 1] == '-')
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!is_ascii_letter(s[i]) && !is_ascii_digit(s[i]) && s[i] != '-')
+            return false;
+    return true;
+}
+
+static bool has_letter(const char *s, size_t len) {
+    for (size_t i = 0; i < len; i++)
+        if (is_ascii_letter(s[i]))
+            return true;
+    return false;
+}
+
+static bool valid_domain(const char *s, size_t len) {
+    size_t labels = 0, start = 0;
+
+    if (len < 1 || len > UA_MAX_EMAIL_DOMAIN)
+        return false;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && s[i] != '.')
+            continue;
+        if (!valid_label(s + start, i - start))
+            return false;
+        labels++;
+        if (i == len && !has_letter(s + start, i - start))
+            return false; /* an all-numeric top-level label is an IP address, not a domain */
+        start = i + 1;
+    }
+    return labels >= 2;
+}
+
+const char *validate_email(ua_span email) {
+    const char *at = NULL;
+
+    if (email.len < 1 || email.len > UA_MAX_EMAIL_OCTETS)
+        return MSG_EMAIL;
+    for (size_t i = 0; i < email.len; i++) {
+        if (email.ptr[i] != '@')
+            continue;
+        if (at)
+            return MSG_EMAIL;
+        at = email.ptr + i;
+    }
+    if (!at)
+        return MSG_EMAIL;
+    size_t local_len = (size_t)(at - email.ptr);
+    if (!valid_local_part(email.ptr, local_len) || !valid_domain(at + 1, email.len - local_len - 1))
+        return MSG_EMAIL;
+    return NULL;
+}
+
+const char *validate_age(const json_t *age, bool allow_null) {
+    if (!age)
+        return NULL; /* absent: age is optional */
+    if (json_is_null(age))
+        return allow_null ? NULL : MSG_AGE;
+    if (!json_is_integer(age)) /* jansson keeps 36.0 a real, so fractions are refused too */
+        return MSG_AGE;
+    json_int_t v = json_integer_value(age);
+    if (v < UA_MIN_AGE || v > UA_MAX_AGE)
+        return MSG_AGE;
+    return NULL;
+}
