@@ -242,8 +242,11 @@ static http_outcome outcome_of(CURLcode rc, const call_state *st) {
     }
 }
 
+/* Keeps the start of curl's message: a cut message is still useful, so no truncation check. */
 static void set_error(http_result *r, const char *msg) {
-    snprintf(r->error, sizeof r->error, "%s", msg);
+    size_t n = strnlen(msg, sizeof r->error - 1);
+    memcpy(r->error, msg, n);
+    r->error[n] = '\0';
 }
 
 http_outcome http_perform(http_client *c, const http_call *call, http_result *r) {
