@@ -49,10 +49,10 @@ typedef struct ua_span {
 #define UA_MAX_NEXT_TOKEN_CHARS 256u /* longer tokens cannot be ours: 400 without decoding */
 
 /* ---- Platform limits ---- */
-#define UA_MAX_EVENT_BYTES    (7u * 1024u * 1024u) /* Lambda's 6 MB payload, plus slack */
-#define UA_MAX_RESPONSE_BYTES (6u * 1024u * 1024u) /* Lambda's synchronous response limit */
-#define UA_MAX_DDB_RESPONSE   (4u * 1024u * 1024u) /* a Scan page is at most 1 MB of items */
-#define UA_MAX_HEADER_BLOCK   (64u * 1024u)        /* response headers kept from one HTTP call */
+#define UA_MAX_EVENT_BYTES    ((size_t)7 * 1024 * 1024) /* Lambda's 6 MB payload, plus slack */
+#define UA_MAX_RESPONSE_BYTES ((size_t)6 * 1024 * 1024) /* Lambda's synchronous response limit */
+#define UA_MAX_DDB_RESPONSE   ((size_t)4 * 1024 * 1024) /* a Scan page is at most 1 MB of items */
+#define UA_MAX_HEADER_BLOCK   ((size_t)64 * 1024) /* response headers kept from one HTTP call */
 #define UA_MAX_REQUEST_ID     128u
 
 /* ---- DynamoDB retry policy (users-api.md, "When DynamoDB misbehaves") ---- */

@@ -68,7 +68,7 @@ typedef struct ddb_client ddb_client;
 /* The deadline ddb_client_call assumes when given none (deadline_ms <= 0): this long from now. */
 #define DDB_DEFAULT_DEADLINE_MS 10000
 /* Largest request document sent: TransactWriteItems carries up to 4 MB of items. */
-#define DDB_MAX_REQUEST_BYTES (4u * 1024u * 1024u)
+#define DDB_MAX_REQUEST_BYTES ((size_t)4 * 1024 * 1024)
 
 /* Copies what it needs from cfg. NULL on bad config (message in err) or out of memory. */
 ddb_client *ddb_client_new(const ddb_config *cfg, char *err, size_t err_len);

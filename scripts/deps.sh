@@ -11,7 +11,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # Debian packages: build tools, the libraries the binary links, cmocka for the unit tests,
 # libmicrohttpd for the local gateway,
 # Java for DynamoDB Local, python3 for the integration driver.
-debs=(build-essential cmake pkg-config clang-format
+debs=(build-essential cmake pkg-config clang-format clang-tidy cppcheck
       libcurl4-openssl-dev libssl-dev libjansson-dev uuid-dev libcmocka-dev libmicrohttpd-dev
       python3 ca-certificates)
 command -v java >/dev/null 2>&1 || debs+=(default-jre-headless)

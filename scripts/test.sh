@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh clone: installs what is missing, checks formatting,
-# builds and runs every test twice — a Release build, and a Debug build under ASan + UBSan —
+# The whole test suite, from a fresh clone: installs what is missing, checks formatting and
+# static analysis, builds and runs every test twice — a Release build, and a Debug build under ASan + UBSan —
 # including the integration suite against AWS's DynamoDB Local.
 #   scripts/test.sh            everything
 #   scripts/test.sh release    only the Release build and its tests
@@ -23,6 +23,13 @@ for preset in "${presets[@]}"; do
   say "build: $preset"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$(nproc)"
+  if [ "$preset" = release ]; then
+    say "static analysis (clang-tidy, cppcheck)"
+    mapfile -t csources < <(git ls-files -co --exclude-standard -- 'src/*.c' 'src/**/*.c')
+    clang-tidy -p build/release --quiet --warnings-as-errors='*' "${csources[@]}" 2>/dev/null
+    cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
+      --inline-suppr -Iinclude "${csources[@]}"
+  fi
   say "tests: $preset"
   ctest --preset "$preset" -j 2
 done

@@ -52,14 +52,14 @@ ua_status buf_append_char(buf *b, char c) {
 ua_status buf_vappendf(buf *b, const char *fmt, va_list ap) {
     va_list again;
     va_copy(again, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap); // NOLINT(clang-diagnostic-format-nonliteral)
     if (n < 0) {
         va_end(again);
         return UA_ERR_INVALID;
     }
     ua_status st = reserve(b, (size_t)n);
     if (st == UA_OK) {
-        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again); // NOLINT
         b->len += (size_t)n;
     }
     va_end(again);

@@ -115,7 +115,7 @@ static ua_status post(rt_client *c, const char *path, const char *error_type, co
                       .body = body,
                       .body_len = len,
                       .timeout_ms = RT_POST_TIMEOUT_MS,
-                      .max_response = 64 * 1024};
+                      .max_response = (size_t)64 * 1024};
     if (http_perform(c->http, &call, &c->result) != HTTP_DONE)
         return UA_ERR_IO;
     return c->result.status == 202 ? UA_OK : UA_ERR_IO;

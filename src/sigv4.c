@@ -481,7 +481,7 @@ static int hmac(const void *key, size_t key_len, const void *data, size_t len,
 static ua_status derive_key(const char *secret, size_t secret_len, const char *date,
                             const char *region, const char *service, unsigned char key[32]) {
     unsigned char seed[4 + SIGV4_MAX_KEY_LEN], a[32], b[32];
-    memcpy(seed, "AWS4", 4);
+    memcpy(seed, "AWS4", 4); // NOLINT(bugprone-not-null-terminated-result): binary key
     memcpy(seed + 4, secret, secret_len);
     int ok = hmac(seed, 4 + secret_len, date, 8, a) && hmac(a, 32, region, strlen(region), b) &&
              hmac(b, 32, service, strlen(service), a) &&
