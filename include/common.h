@@ -49,7 +49,10 @@ typedef struct ua_span {
 #define UA_MAX_NEXT_TOKEN_CHARS 256u /* longer tokens cannot be ours: 400 without decoding */
 
 /* ---- Platform limits ---- */
-#define UA_MAX_EVENT_BYTES    ((size_t)7 * 1024 * 1024) /* Lambda's 6 MB payload, plus slack */
+/* An event is read whole up to this size so that an oversized body (API Gateway allows 10 MB;
+ * Lambda itself stops at 6 MB) still gets its 413; a larger event is an invocation error. */
+#define UA_MAX_EVENT_BYTES    ((size_t)16 * 1024 * 1024)
+#define UA_KEEP_EVENT_BUFFER  ((size_t)1024 * 1024) /* larger event buffers are freed after use */
 #define UA_MAX_RESPONSE_BYTES ((size_t)6 * 1024 * 1024) /* Lambda's synchronous response limit */
 #define UA_MAX_DDB_RESPONSE   ((size_t)4 * 1024 * 1024) /* a Scan page is at most 1 MB of items */
 #define UA_MAX_HEADER_BLOCK   ((size_t)64 * 1024) /* response headers kept from one HTTP call */

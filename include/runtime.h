@@ -28,7 +28,9 @@ void rt_invocation_free(rt_invocation *inv);
 
 /* Waits for the next invocation. Sets _X_AMZN_TRACE_ID from the trace header (unsets it when
  * absent). UA_ERR_IO when the Runtime API cannot be reached or answers other than 200, and
- * UA_ERR_INVALID when the answer lacks a request id: Lambda then replaces the environment. */
+ * UA_ERR_INVALID when the answer lacks a request id: Lambda then replaces the environment.
+ * UA_ERR_TOO_BIG when the event passes UA_MAX_EVENT_BYTES: request_id is set, so the caller
+ * can answer the invocation with an error and go on. */
 UA_WARN_UNUSED ua_status rt_next(rt_client *c, rt_invocation *inv);
 
 /* POSTs the answer to .../invocation/{id}/response. */

@@ -154,6 +154,13 @@ int main(void) {
     int rc = 0;
     for (;;) {
         ua_status st = rt_next(a.rt, &a.inv);
+        if (st == UA_ERR_TOO_BIG) {
+            log_message(LOG_WARN, a.inv.request_id, "invocation error: event too large");
+            if (rt_fail(a.rt, a.inv.request_id, "InvalidEvent",
+                        "the event is larger than the limit") != UA_OK)
+                log_message(LOG_ERROR, a.inv.request_id, "could not post the invocation error");
+            continue;
+        }
         if (st != UA_OK) {
             /* Lambda replaces an environment whose runtime exits: better than spinning. */
             log_message(LOG_ERROR, NULL, "Runtime API next failed (%s); exiting",
@@ -162,6 +169,11 @@ int main(void) {
             break;
         }
         serve(&a);
+        /* One huge event must not pin its memory for the life of the process. */
+        if (a.inv.event.cap > UA_KEEP_EVENT_BUFFER)
+            buf_free(&a.inv.event);
+        if (a.answer.cap > UA_KEEP_EVENT_BUFFER)
+            buf_free(&a.answer);
     }
 
     buf_free(&a.answer);

@@ -78,7 +78,8 @@ ua_status rt_next(rt_client *c, rt_invocation *inv) {
     char url[RT_MAX_URL + 32];
     snprintf(url, sizeof url, "%s/runtime/invocation/next", c->base);
     http_call call = {.method = "GET", .url = url, .max_response = UA_MAX_EVENT_BYTES};
-    if (http_perform(c->http, &call, &c->result) != HTTP_DONE || c->result.status != 200)
+    http_outcome got = http_perform(c->http, &call, &c->result);
+    if ((got != HTTP_DONE && got != HTTP_TOO_BIG) || c->result.status != 200)
         return UA_ERR_IO;
 
     char deadline[32];
@@ -86,6 +87,11 @@ ua_status rt_next(rt_client *c, rt_invocation *inv) {
                      sizeof inv->request_id) ||
         !safe_request_id(inv->request_id))
         return UA_ERR_INVALID;
+    if (got == HTTP_TOO_BIG) {
+        /* The headers arrived whole: the invocation can still be answered with an error. */
+        buf_reset(&c->result.body);
+        return UA_ERR_TOO_BIG;
+    }
     inv->deadline_ms = 0;
     if (copy_header(&c->result, "Lambda-Runtime-Deadline-Ms", deadline, sizeof deadline))
         inv->deadline_ms = strtoll(deadline, NULL, 10);

@@ -378,7 +378,9 @@ static ua_status read_body(handling *h, json_t **body) {
         return problem(h, 400, "INVALID_JSON", "The body holds a NUL character");
 
     json_error_t err;
-    json_t *doc = json_loadb(p, n, JSON_REJECT_DUPLICATES, &err);
+    /* An escaped \u0000 is valid JSON: it reaches the field rules (a name or email holding
+     * it is VALIDATION_FAILED). A raw NUL byte is not JSON and was refused above. */
+    json_t *doc = json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
     if (!doc)
         return json_problem(h, &err);
     if (!json_is_object(doc)) {
