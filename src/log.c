@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LOG_MAX_LINE 8192u /* a longer line is cut, never split: the logs stay one JSON per line   \
-                            */
+/* A longer line is cut, never split: the logs stay one JSON object per line. */
+#define LOG_MAX_LINE 8192u
 
 static log_level g_level = LOG_INFO;
 static int g_fd = 1;
