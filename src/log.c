@@ -109,9 +109,10 @@ static ua_status append_field(buf *b, const char *name, const char *value) {
     return st == UA_OK ? append_json_string(b, value) : st;
 }
 
-static void emit(buf *b) {
-    if (buf_append_str(b, "}\n") != UA_OK) {
-        /* Cut lines still close as valid JSON. */
+/* Ends and writes the line built in b; when building it failed (too long), writes a short
+ * valid line saying so instead of a cut one. */
+static void emit(buf *b, ua_status built) {
+    if (built != UA_OK || buf_append_str(b, "}\n") != UA_OK) {
         buf_reset(b);
         if (append_timestamp(b) != UA_OK || buf_append_str(b, ",\"level\":\"WARN\",\"message\":"
                                                               "\"log line too long\"}\n") != UA_OK)
@@ -146,8 +147,7 @@ void log_message(log_level level, const char *request_id, const char *fmt, ...) 
         st = append_field(&b, "requestId", request_id);
     if (st == UA_OK)
         st = append_field(&b, "message", msg);
-    if (st == UA_OK || st == UA_ERR_TOO_BIG)
-        emit(&b);
+    emit(&b, st);
     buf_free(&b);
 }
 
@@ -175,7 +175,6 @@ void log_invocation_line(const log_invocation *f) {
         st = append_field(&b, "ddbError", f->ddb_error);
     if (st == UA_OK && f->code)
         st = append_field(&b, "code", f->code);
-    if (st == UA_OK)
-        emit(&b);
+    emit(&b, st);
     buf_free(&b);
 }

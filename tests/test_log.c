@@ -1,0 +1,194 @@
+/* test_log.c — log lines are one valid JSON object each, escaped, and filtered by level. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "log.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Captures what the logger writes through a pipe, one test at a time. */
+typedef struct capture {
+    int fds[2];
+    char text[65536];
+} capture;
+
+static void capture_start(capture *c) {
+    assert_int_equal(pipe(c->fds), 0);
+    log_set_fd(c->fds[1]);
+}
+
+/* Stops capturing and returns every line written, NUL-terminated. */
+static const char *capture_end(capture *c) {
+    log_set_fd(1);
+    close(c->fds[1]);
+    size_t n = 0;
+    ssize_t got;
+    while ((got = read(c->fds[0], c->text + n, sizeof c->text - 1 - n)) > 0)
+        n += (size_t)got;
+    close(c->fds[0]);
+    c->text[n] = '\0';
+    return c->text;
+}
+
+/* Parses the single line in text; fails the test unless there is exactly one valid line. */
+static json_t *only_line(const char *text) {
+    const char *nl = strchr(text, '\n');
+    assert_non_null(nl);
+    assert_int_equal(nl[1], '\0');
+    json_error_t err;
+    json_t *doc = json_loadb(text, (size_t)(nl - text), 0, &err);
+    if (!doc)
+        fail_msg("not JSON (%s): %s", err.text, text);
+    return doc;
+}
+
+static const char *field(json_t *doc, const char *name) {
+    return json_string_value(json_object_get(doc, name));
+}
+
+static void test_message_line(void **state) {
+    (void)state;
+    capture c;
+    log_set_level(LOG_INFO);
+    capture_start(&c);
+    log_message(LOG_WARN, "req-1", "retrying %s after %d ms", "PutItem", 25);
+    json_t *doc = only_line(capture_end(&c));
+    assert_string_equal(field(doc, "level"), "WARN");
+    assert_string_equal(field(doc, "requestId"), "req-1");
+    assert_string_equal(field(doc, "message"), "retrying PutItem after 25 ms");
+    const char *ts = field(doc, "timestamp");
+    assert_non_null(ts);
+    /* 2026-11-24T12:34:56.789Z */
+    assert_int_equal(strlen(ts), 24);
+    assert_int_equal(ts[10], 'T');
+    assert_int_equal(ts[19], '.');
+    assert_int_equal(ts[23], 'Z');
+    json_decref(doc);
+}
+
+static void test_levels_filter(void **state) {
+    (void)state;
+    capture c;
+    log_set_level(LOG_WARN);
+    capture_start(&c);
+    log_message(LOG_DEBUG, NULL, "debug");
+    log_message(LOG_INFO, NULL, "info");
+    log_message(LOG_ERROR, NULL, "error");
+    json_t *doc = only_line(capture_end(&c));
+    assert_string_equal(field(doc, "message"), "error");
+    assert_null(json_object_get(doc, "requestId"));
+    json_decref(doc);
+    log_set_level(LOG_INFO);
+}
+
+static void test_level_from_env(void **state) {
+    (void)state;
+    unsetenv("AWS_LAMBDA_LOG_LEVEL");
+    setenv("LOG_LEVEL", "debug", 1);
+    log_init_from_env();
+    assert_int_equal(log_get_level(), LOG_DEBUG);
+    setenv("LOG_LEVEL", "nonsense", 1);
+    setenv("AWS_LAMBDA_LOG_LEVEL", "ERROR", 1);
+    log_init_from_env();
+    assert_int_equal(log_get_level(), LOG_ERROR);
+    unsetenv("LOG_LEVEL");
+    unsetenv("AWS_LAMBDA_LOG_LEVEL");
+    log_init_from_env();
+    assert_int_equal(log_get_level(), LOG_INFO);
+}
+
+static void test_client_data_is_escaped(void **state) {
+    (void)state;
+    capture c;
+    log_set_level(LOG_INFO);
+    /* A method a client controls: quotes, a newline, a control byte and invalid UTF-8. */
+    const char *method = "GE\"T\n\x01\xff\xc3(";
+    log_invocation line = {.request_id = "r\"1", .method = method, .status = 404};
+    capture_start(&c);
+    log_invocation_line(&line);
+    json_t *doc = only_line(capture_end(&c));
+    assert_string_equal(field(doc, "requestId"), "r\"1");
+    assert_string_equal(field(doc, "method"), "GE\"T\n\x01\xef\xbf\xbd\xef\xbf\xbd(");
+    json_decref(doc);
+}
+
+static void test_invocation_line_fields(void **state) {
+    (void)state;
+    capture c;
+    log_set_level(LOG_INFO);
+    log_invocation ok = {.request_id = "a",
+                         .method = "GET",
+                         .route = "/users/{userId}",
+                         .status = 200,
+                         .duration_ms = 1.5,
+                         .ddb_attempts = 1};
+    capture_start(&c);
+    log_invocation_line(&ok);
+    json_t *doc = only_line(capture_end(&c));
+    assert_string_equal(field(doc, "level"), "INFO");
+    assert_string_equal(field(doc, "route"), "/users/{userId}");
+    assert_int_equal(json_integer_value(json_object_get(doc, "status")), 200);
+    assert_int_equal(json_integer_value(json_object_get(doc, "ddbAttempts")), 1);
+    assert_true(json_real_value(json_object_get(doc, "durationMs")) == 1.5);
+    assert_null(json_object_get(doc, "ddbError"));
+    assert_null(json_object_get(doc, "code"));
+    json_decref(doc);
+
+    log_invocation failed = {.request_id = "b",
+                             .method = "POST",
+                             .route = "/users",
+                             .status = 503,
+                             .ddb_attempts = 8,
+                             .ddb_error = "ThrottlingException",
+                             .code = "SERVICE_UNAVAILABLE"};
+    capture_start(&c);
+    log_invocation_line(&failed);
+    doc = only_line(capture_end(&c));
+    assert_string_equal(field(doc, "level"), "ERROR");
+    assert_string_equal(field(doc, "ddbError"), "ThrottlingException");
+    assert_string_equal(field(doc, "code"), "SERVICE_UNAVAILABLE");
+    json_decref(doc);
+
+    /* At ERROR, a success is not logged, a 5xx is. */
+    log_set_level(LOG_ERROR);
+    capture_start(&c);
+    log_invocation_line(&ok);
+    assert_string_equal(capture_end(&c), "");
+    log_set_level(LOG_INFO);
+}
+
+static void test_overlong_line_stays_json(void **state) {
+    (void)state;
+    capture c;
+    char *long_id = malloc(20000);
+    assert_non_null(long_id);
+    memset(long_id, 'i', 19999);
+    long_id[19999] = '\0';
+    log_invocation line = {.request_id = long_id, .method = "GET", .status = 200};
+    capture_start(&c);
+    log_invocation_line(&line);
+    json_t *doc = only_line(capture_end(&c));
+    assert_string_equal(field(doc, "level"), "WARN");
+    json_decref(doc);
+    free(long_id);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_message_line),
+        cmocka_unit_test(test_levels_filter),
+        cmocka_unit_test(test_level_from_env),
+        cmocka_unit_test(test_client_data_is_escaped),
+        cmocka_unit_test(test_invocation_line_fields),
+        cmocka_unit_test(test_overlong_line_stays_json),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
