@@ -8,6 +8,7 @@
 
 #include "common.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stddef.h>
 
@@ -27,6 +28,10 @@ UA_WARN_UNUSED ua_status buf_append_str(buf *b, const char *s);
 UA_WARN_UNUSED ua_status buf_append_char(buf *b, char c);
 UA_WARN_UNUSED ua_status buf_appendf(buf *b, const char *fmt, ...) UA_PRINTF(2, 3);
 UA_WARN_UNUSED ua_status buf_vappendf(buf *b, const char *fmt, va_list ap);
+
+/* Appends doc as compact JSON. On failure (UA_ERR_TOO_BIG, UA_ERR_NOMEM) b is left as it was:
+ * never half a document. */
+UA_WARN_UNUSED ua_status buf_append_json(buf *b, const json_t *doc);
 
 /* The contents as a C string: "" for an empty buffer, never NULL. Borrowed. */
 const char *buf_str(const buf *b);

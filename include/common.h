@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #if defined(__GNUC__) || defined(__clang__)
 #define UA_WARN_UNUSED  __attribute__((warn_unused_result))
@@ -32,6 +33,26 @@ typedef struct ua_span {
     const char *ptr;
     size_t len;
 } ua_span;
+
+/* ---- Character classes shared by the parsers ---- */
+
+/* RFC 9110 tchar: what a header name, a method or a media type token is made of. */
+static inline int ua_is_tchar(unsigned char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return 1;
+    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* The value of one hexadecimal digit, or -1. */
+static inline int ua_hex_value(unsigned char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
 
 /* ---- The contract's limits (users-api.md) ---- */
 #define UA_MAX_BODY_BYTES       16384u /* request body after base64 decoding; 16385 is 413 */

@@ -16,9 +16,6 @@
  * "Error" for a status this API never sends. */
 const char *problem_title(int status);
 
-/* Appends doc (borrowed) as compact JSON to out; UA_ERR_TOO_BIG past out's limit. */
-UA_WARN_UNUSED ua_status problem_dump(buf *out, const json_t *doc);
-
 /* Replaces resp's status and body with the problem document
  *   {"type":"about:blank","title","status","code","detail","errors"?,"requestId"}
  * and sets Content-Type: application/problem+json. errors (borrowed) is left out when NULL.

@@ -32,18 +32,11 @@ void api_response_free(api_response *r) {
     buf_free(&r->body);
 }
 
-/* RFC 9110 token characters. */
-static int is_tchar(unsigned char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return 1;
-    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 ua_status api_response_set_header(api_response *r, const char *name, const char *value) {
     if (!name || !*name || !value)
         return UA_ERR_INVALID;
     for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        if (!is_tchar(*p))
+        if (!ua_is_tchar(*p))
             return UA_ERR_INVALID;
     for (const unsigned char *p = (const unsigned char *)value; *p; p++)
         if ((*p < 0x20 && *p != '\t') || *p == 0x7f)

@@ -96,16 +96,6 @@ static ua_status merge_map(json_t *dst, json_t *src, bool multi, bool lower, buf
     return UA_OK;
 }
 
-static int hex_digit(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* One name or value of a raw query string as a new JSON string, decoded the way API Gateway
  * decodes the query maps it builds ('+' is a space, %XX a byte). A component that would
  * decode to a NUL or to bad UTF-8 is kept as sent, so it can never pass as another value; a
@@ -117,8 +107,10 @@ static json_t *query_component(const char *s, size_t n, buf *scratch) {
         char c = s[i];
         if (c == '+') {
             c = ' ';
-        } else if (c == '%' && n - i > 2 && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
-            c = (char)(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
+        } else if (c == '%' && n - i > 2 && ua_hex_value((unsigned char)s[i + 1]) >= 0 &&
+                   ua_hex_value((unsigned char)s[i + 2]) >= 0) {
+            c = (char)(ua_hex_value((unsigned char)s[i + 1]) * 16 +
+                       ua_hex_value((unsigned char)s[i + 2]));
             i += 2;
             ok = c != '\0';
         }
@@ -430,17 +422,6 @@ void apigw_event_free(apigw_event *ev) {
 
 /* ---- Response ---- */
 
-typedef struct dump_ctx {
-    buf *out;
-    ua_status st;
-} dump_ctx;
-
-static int dump_to_buf(const char *p, size_t n, void *data) {
-    dump_ctx *c = data;
-    c->st = buf_append(c->out, p, n);
-    return c->st == UA_OK ? 0 : -1;
-}
-
 /* A copy of headers with only the string values: API Gateway answers 502 to any other. */
 static json_t *string_headers(json_t *headers) {
     const char *name;
@@ -472,12 +453,7 @@ ua_status apigw_format_response(apigw_format format, const api_response *resp, b
     json_decref(body);
     if (!doc)
         return UA_ERR_NOMEM;
-    dump_ctx c = {out, UA_OK};
-    int rc = json_dump_callback(doc, dump_to_buf, &c, JSON_COMPACT);
+    ua_status st = buf_append_json(out, doc);
     json_decref(doc);
-    if (rc != 0) {
-        buf_reset(out);
-        return c.st != UA_OK ? c.st : UA_ERR_NOMEM;
-    }
-    return UA_OK;
+    return st;
 }

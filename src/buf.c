@@ -74,6 +74,29 @@ ua_status buf_appendf(buf *b, const char *fmt, ...) {
     return st;
 }
 
+/* json_dump_callback's sink; keeps the buf's own status, which jansson does not pass on. */
+typedef struct json_sink {
+    buf *b;
+    ua_status st;
+} json_sink;
+
+static int json_to_buf(const char *p, size_t n, void *data) {
+    json_sink *sink = data;
+    sink->st = buf_append(sink->b, p, n);
+    return sink->st == UA_OK ? 0 : -1;
+}
+
+ua_status buf_append_json(buf *b, const json_t *doc) {
+    json_sink sink = {b, UA_OK};
+    size_t before = b->len;
+    if (json_dump_callback(doc, json_to_buf, &sink, JSON_COMPACT) == 0)
+        return UA_OK;
+    b->len = before;
+    if (b->data)
+        b->data[before] = '\0';
+    return sink.st != UA_OK ? sink.st : UA_ERR_NOMEM;
+}
+
 const char *buf_str(const buf *b) {
     return b->data ? b->data : "";
 }

@@ -30,29 +30,6 @@ const char *problem_title(int status) {
     }
 }
 
-/* json_dump_callback's sink; keeps the buf's own status, which jansson does not pass on. */
-typedef struct dump_sink {
-    buf *out;
-    ua_status st;
-} dump_sink;
-
-static int dump_to_buf(const char *p, size_t n, void *data) {
-    dump_sink *sink = data;
-    sink->st = buf_append(sink->out, p, n);
-    return sink->st == UA_OK ? 0 : -1;
-}
-
-ua_status problem_dump(buf *out, const json_t *doc) {
-    dump_sink sink = {out, UA_OK};
-    size_t before = out->len;
-    if (json_dump_callback(doc, dump_to_buf, &sink, JSON_COMPACT) == 0)
-        return UA_OK;
-    out->len = before; /* never leave half a document behind */
-    if (out->data)
-        out->data[before] = '\0';
-    return sink.st != UA_OK ? sink.st : UA_ERR_NOMEM;
-}
-
 ua_status problem_write(api_response *resp, int status, const char *code, const char *detail,
                         const json_t *errors, const char *request_id) {
     json_t *doc =
@@ -69,7 +46,7 @@ ua_status problem_write(api_response *resp, int status, const char *code, const 
         st = UA_ERR_NOMEM;
     if (st == UA_OK) {
         buf_reset(&resp->body);
-        st = problem_dump(&resp->body, doc);
+        st = buf_append_json(&resp->body, doc);
     }
     json_decref(doc);
     if (st != UA_OK)

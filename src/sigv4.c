@@ -34,24 +34,8 @@ static int is_unreserved(unsigned char c) {
            c == '.' || c == '_' || c == '~';
 }
 
-/* RFC 9110 tchar: what a header name or method may be made of. */
-static int is_tchar(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 static int is_ws(unsigned char c) {
     return c == ' ' || c == '\t';
-}
-
-static int hex_value(unsigned char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static void hex_lower(const unsigned char *in, size_t n, char *out) {
@@ -66,7 +50,7 @@ static void hex_lower(const unsigned char *in, size_t n, char *out) {
 static int is_token(const char *s, size_t max) {
     size_t n = 0;
     for (; s[n]; n++)
-        if (n >= max || !is_tchar((unsigned char)s[n]))
+        if (n >= max || !ua_is_tchar((unsigned char)s[n]))
             return 0;
     return n > 0;
 }
@@ -167,8 +151,8 @@ static void sink_encoded_byte(sink *k, unsigned char c) {
 static int escapes_ok(const char *p, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (p[i] == '%') {
-            if (n - i < 3 || hex_value((unsigned char)p[i + 1]) < 0 ||
-                hex_value((unsigned char)p[i + 2]) < 0)
+            if (n - i < 3 || ua_hex_value((unsigned char)p[i + 1]) < 0 ||
+                ua_hex_value((unsigned char)p[i + 2]) < 0)
                 return 0;
             i += 2;
         }
@@ -199,8 +183,8 @@ static int enc_next(enc_iter *it) {
         return -1;
     unsigned char c = (unsigned char)it->p[it->i++];
     if (c == '%' && it->n - it->i >= 2) { /* validated: always true for '%' */
-        c = (unsigned char)(hex_value((unsigned char)it->p[it->i]) * 16 +
-                            hex_value((unsigned char)it->p[it->i + 1]));
+        c = (unsigned char)(ua_hex_value((unsigned char)it->p[it->i]) * 16 +
+                            ua_hex_value((unsigned char)it->p[it->i + 1]));
         it->i += 2;
     }
     if (is_unreserved(c))

@@ -74,7 +74,7 @@ static ua_status internal_error(handling *h) {
 
 static ua_status send_json(handling *h, int status, const json_t *doc) {
     buf_reset(&h->resp->body);
-    ua_status st = problem_dump(&h->resp->body, doc);
+    ua_status st = buf_append_json(&h->resp->body, doc);
     if (st != UA_OK)
         return st;
     h->resp->status = status;
@@ -214,11 +214,6 @@ static ua_status condition_failure(handling *h, const ddb_reply *reply) {
 
 /* ---- Media type, size and JSON ---- */
 
-static bool is_tchar(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 static bool is_ows(char c) {
     return c == ' ' || c == '\t';
 }
@@ -230,7 +225,7 @@ static size_t skip_ows(const char *s, size_t len, size_t i) {
 }
 
 static size_t skip_token(const char *s, size_t len, size_t i) {
-    while (i < len && is_tchar((unsigned char)s[i]))
+    while (i < len && ua_is_tchar((unsigned char)s[i]))
         i++;
     return i;
 }
@@ -993,7 +988,7 @@ static ua_status next_token(const json_t *last_key, buf *token) {
         return UA_ERR_NOMEM;
     buf raw;
     buf_init(&raw, MAX_NEXT_TOKEN_JSON);
-    ua_status st = problem_dump(&raw, key);
+    ua_status st = buf_append_json(&raw, key);
     if (st == UA_OK)
         st = b64url_encode((const unsigned char *)buf_str(&raw), raw.len, token);
     buf_free(&raw);
