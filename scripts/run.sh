@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
     --instances=*) instances=${1#*=}; shift ;;
     --timeout) timeout=${2:?--timeout needs a value}; shift 2 ;;
     --timeout=*) timeout=${1#*=}; shift ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) die "unknown option: $1 (see --help)" ;;
   esac
 done
@@ -50,6 +50,7 @@ table=${USERS_TABLE:-Users}
 
 command -v python3 >/dev/null 2>&1 || die "python3 is missing (apt-get install python3)"
 command -v curl >/dev/null 2>&1 || die "curl is missing (apt-get install curl)"
+command -v setsid >/dev/null 2>&1 || die "setsid is missing (apt-get install util-linux)"
 
 # Whether 127.0.0.1:$1 can be listened on (as the gateway will: with SO_REUSEADDR).
 port_free() {
@@ -132,7 +133,7 @@ trap 'exit 0' TERM
 
 mkdir -p .local
 ddb_port=$(free_port)
-ddb_log=.local/dynamodb.log
+ddb_log=.local/dynamodb-$port.log
 if [ "$in_memory" = 1 ]; then
   storage=(-inMemory)
   where="in memory (gone when this stops)"

@@ -12,7 +12,7 @@
 set -euo pipefail
 
 if [ $# -ne 1 ] || [ "${1:0:1}" = - ]; then
-  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2
   exit 2
 fi
 base=${1%/}
@@ -23,6 +23,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
 status=
+created=
 
 step() {
   n=$((n + 1))
@@ -32,6 +33,9 @@ fail() {
   printf '\nsmoke: FAILED at step %d: %s\n' "$n" "$*" >&2
   if [ -s "$tmp/body" ]; then
     printf '  response: HTTP %s %s\n' "$status" "$(head -c 1500 "$tmp/body")" >&2
+  fi
+  if [ -n "$created" ]; then # leave nothing behind
+    curl -s -o /dev/null --max-time 10 -X DELETE "$base/users/$created" || true
   fi
   exit 1
 }
@@ -82,6 +86,7 @@ step "POST /users creates a user"
 json_req POST /users "{\"name\": \"  Ada Lovelace \", \"email\": \"$email\", \"age\": 36}"
 expect_status 201
 id=$(json 'd["userId"]')
+created=$id
 [[ $id =~ ^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]] || fail "userId is not a lowercase UUID v4: $id"
 expect 'd["name"]' "Ada Lovelace"
 expect 'd["email"]' "$email"
@@ -167,6 +172,7 @@ req DELETE "/users/$id" ''
 expect_status 200
 expect 'd["message"]' "User deleted"
 expect 'd["userId"]' "$id"
+created=
 echo "    200"
 
 step "GET /users/$id is now 404"

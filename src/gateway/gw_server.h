@@ -1,0 +1,28 @@
+/* gw_server.h — API Gateway's side of the local stack: HTTP on a port, each request turned
+ * into a proxy event (gw_event), run by the pool (gw_pool), and its answer turned back into
+ * HTTP (gw_response); one access-log line per request.
+ *
+ * libmicrohttpd in thread-per-connection mode: a request's thread blocks until its
+ * invocation has an outcome. Bodies over GW_MAX_BODY (10 MB) are answered 413 as API Gateway
+ * does, from the Content-Length alone when there is one; an event over Lambda's 6 MB request
+ * limit is answered 413 too. Every answer carries x-amzn-RequestId (the event's
+ * requestContext.requestId), x-amz-apigw-id (its extendedRequestId) and X-Amzn-Trace-Id. */
+#ifndef USERS_GW_SERVER_H
+#define USERS_GW_SERVER_H
+
+#include "gw_pool.h"
+
+typedef struct gw_server gw_server;
+
+/* Listens on fd (from gw_listen; the server owns it from now on) and serves with pool, which
+ * must outlive the server. port is the port fd is bound to (for X-Forwarded-Port). NULL
+ * (logged) when the server cannot start; fd is closed then. */
+gw_server *gw_server_start(int fd, unsigned port, gw_pool *pool);
+
+/* Stops accepting connections; requests in progress go on. */
+void gw_server_quiesce(gw_server *s);
+
+/* Closes every connection (after the pool has been stopped, none waits long) and frees. */
+void gw_server_stop(gw_server *s);
+
+#endif
