@@ -1006,3 +1006,283 @@ class BootstrapCase(unittest.TestCase):
             if found or time.monotonic() > deadline:
                 return found
             time.sleep(0.05)
+
+
+# ============================================================================================
+# users-gateway: the local stack's API Gateway + Lambda, for test_via_gateway.py.
+# Additive only: nothing above this line uses what follows.
+
+Config.gateway = None  # path of users-gateway (run.py --gateway); None when not given
+Config.no_gateway = False  # run.py --no-gateway: the tests through the gateway were left out
+
+
+def _proc_stat(pid):
+    """(ppid, pgid, state) of a process, or None when it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            data = f.read()
+    except OSError:
+        return None
+    fields = data[data.rindex(")") + 2:].split()
+    return int(fields[1]), int(fields[2]), fields[0]
+
+
+def _running(pid):
+    """True for a process that exists and is not a zombie."""
+    st = _proc_stat(pid)
+    return st is not None and st[2] != "Z"
+
+
+def _exe(pid):
+    try:
+        return os.path.realpath(os.readlink("/proc/%d/exe" % pid))
+    except OSError:
+        return None
+
+
+def _pids_in_group(pgid):
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            st = _proc_stat(int(name))
+            if st and st[1] == pgid and st[2] != "Z":
+                out.append(int(name))
+    return sorted(out)
+
+
+class HttpResponse:
+    """One real HTTP answer, shaped like Response above (status, headers, json, request_id) so
+    that BootstrapCase's assertions apply to it unchanged."""
+
+    def __init__(self, method, target, resp, data):
+        self.method = method
+        self.target = target
+        self.status = resp.status
+        self.reason = resp.reason
+        self.header_list = resp.getheaders()
+        multi = {}
+        for k, v in self.header_list:
+            multi.setdefault(k, []).append(v)
+        self.headers = Headers(None, multi)
+        self.body = data
+        self.body_text = data.decode("utf-8", "replace") if data else None
+        self.json = None
+        if data:
+            try:
+                self.json = strict_json(data)
+            except ValueError:
+                self.json = None
+
+    @property
+    def request_id(self):
+        """The API Gateway request id, as the gateway reports it to the client."""
+        return self.headers.get("x-amzn-RequestId")
+
+    def __repr__(self):
+        return "<HTTP %s %s → %s %s headers=%r body=%s>" % (
+            self.method, self.target, self.status, self.reason, self.header_list,
+            (self.body_text or "")[:1500])
+
+
+class HttpClient:
+    """A keep-alive HTTP/1.1 client for the gateway (one connection; not thread-safe: one per
+    thread)."""
+
+    def __init__(self, port, timeout=60.0):
+        self.port = port
+        self.timeout = timeout
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+    def request(self, method, path, body=None, headers=None, query=None):
+        """body: dict/list (sent as JSON with Content-Type application/json unless headers
+        set one), str, bytes or None. query: dict name → value or list of values."""
+        headers = dict(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        if body is not None and not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = "application/json"
+        target = path
+        if query:
+            target += "?" + urllib.parse.urlencode(
+                [(k, x) for k, v in query.items() for x in (v if isinstance(v, list) else [v])])
+        self.conn.request(method, target, body=body, headers=headers)
+        resp = self.conn.getresponse()
+        data = resp.read()
+        return HttpResponse(method, target, resp, data)
+
+    def close(self):
+        self.conn.close()
+
+
+class GatewayProcess:
+    """users-gateway on a free loopback port in front of `instances` real bootstraps, against
+    the suite's DynamoDB Local (same credentials as the direct helper, so CONFIG.ddb sees the
+    same tables). Output in CONFIG.workdir; always stop() it."""
+
+    def __init__(self, table, instances=2, name="gateway", env_overrides=None, timeout=30.0):
+        if not CONFIG.gateway:
+            raise HarnessError("no users-gateway binary (run.py --gateway PATH)")
+        self.table = table
+        self.instances = instances
+        self.port = free_port()
+        self.bootstrap_path = os.path.realpath(CONFIG.bootstrap)
+        base = os.path.join(CONFIG.workdir, "%s-%s" % (name, uuid.uuid4().hex[:8]))
+        self.stdout_path, self.stderr_path = base + ".stdout", base + ".stderr"
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+        }
+        for k, v in os.environ.items():
+            if k.endswith("SAN_OPTIONS"):
+                env[k] = v
+        for k, v in (env_overrides or {}).items():
+            if v is None:
+                env.pop(k, None)
+            else:
+                env[k] = v
+        self.argv = [
+            CONFIG.gateway,
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--bootstrap", CONFIG.bootstrap,
+            "--instances", str(instances),
+            "--table", table,
+            "--region", REGION,
+            "--endpoint", CONFIG.ddb.endpoint,
+            "--log-level", "INFO",
+        ]
+        self._out = open(self.stdout_path, "wb")
+        self._err = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen(
+            self.argv, env=env, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err,
+            start_new_session=True, preexec_fn=_die_with_parent)
+        self.seen = {}  # bootstrap pid → pgid, everything seen while the gateway ran
+        atexit.register(self._kill)
+        try:
+            self.started_with = self._wait_ready(timeout)
+        except BaseException:
+            self._kill()
+            raise
+
+    def _wait_ready(self, timeout):
+        """Until the port answers GET /users?limit=1 with 200 and `instances` bootstraps run.
+        Returns the bootstrap pids."""
+        deadline = time.monotonic() + timeout
+        last = None
+        served = False
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise HarnessError("users-gateway exited with status %s during start-up\n%s"
+                                   % (self.proc.returncode, self.output_tail()))
+            if not served:
+                try:
+                    c = HttpClient(self.port, timeout=max(1.0, deadline - time.monotonic()))
+                    try:
+                        r = c.request("GET", "/users", query={"limit": "1"})
+                    finally:
+                        c.close()
+                    served = r.status == 200
+                    last = r
+                except (OSError, http.client.HTTPException) as e:
+                    last = repr(e)
+            if served:
+                pids = self.bootstraps()
+                if len(pids) == self.instances:
+                    return pids
+                last = "bootstraps running: %s" % pids
+            time.sleep(0.05)
+        raise HarnessError("users-gateway on port %d not serving within %.0f s (last: %r)\n%s"
+                           % (self.port, timeout, last, self.output_tail()))
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def client(self, timeout=60.0):
+        return HttpClient(self.port, timeout)
+
+    def bootstraps(self):
+        """Pids of the running bootstrap processes the gateway started (its children)."""
+        out = []
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            pid = int(name)
+            st = _proc_stat(pid)
+            if st and st[0] == self.proc.pid and st[2] != "Z" and _exe(pid) == self.bootstrap_path:
+                out.append(pid)
+                self.seen[pid] = st[1]
+        return sorted(out)
+
+    def log_lines(self):
+        """Parsed JSON lines from the gateway's stdout and stderr (its own log, the access
+        log, and the bootstraps' output, which passes through)."""
+        out = []
+        for path in (self.stderr_path, self.stdout_path):
+            with open(path, "rb") as f:
+                for line in f.read().decode("utf-8", "replace").splitlines():
+                    line = line.strip()
+                    if not line:
+                        continue
+                    try:
+                        obj = json.loads(line)
+                    except ValueError:
+                        obj = {"_unparsed": line}
+                    out.append(obj if isinstance(obj, dict) else {"_unparsed": line})
+        return out
+
+    def access_log(self):
+        return [l for l in self.log_lines() if l.get("source") == "access"]
+
+    def output_tail(self):
+        return "--- users-gateway stderr (%s) ---\n%s\n--- users-gateway stdout (%s) ---\n%s" % (
+            self.stderr_path, tail(self.stderr_path), self.stdout_path, tail(self.stdout_path))
+
+    def stop(self):
+        """SIGTERM; returns a list of problems (empty when the gateway exited 0 within 15 s and
+        no bootstrap it started, nor anything in their process groups, is left). Whatever
+        happens, nothing is left running afterwards."""
+        problems = []
+        if self.proc.poll() is not None:
+            problems.append("users-gateway had already exited with status %s" % self.proc.returncode)
+        else:
+            self.bootstraps()  # record the current ones
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(timeout=15)
+                if rc != 0:
+                    problems.append("users-gateway exited with status %s after SIGTERM" % rc)
+            except subprocess.TimeoutExpired:
+                problems.append("users-gateway did not exit within 15 s of SIGTERM")
+        if self.proc.poll() is not None:
+            left = [p for p in self.seen if _running(p)]
+            left += [p for g in set(self.seen.values()) for p in _pids_in_group(g) if p not in left]
+            if left:
+                problems.append("bootstrap processes left after users-gateway exited: %s" % sorted(left))
+        self._kill()
+        if problems:
+            problems.append(self.output_tail())
+        return problems
+
+    def _kill(self):
+        """Last resort: SIGKILL the gateway's group and every bootstrap group seen."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.bootstraps()
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            self.proc.wait()
+        for pid, pgid in list(self.seen.items()):
+            # Only a process that is still one of our bootstraps (pids get reused).
+            if _running(pid) and _exe(pid) == self.bootstrap_path:
+                try:
+                    os.killpg(pgid, signal.SIGKILL)
+                except OSError:
+                    pass
+        for f in (self._out, self._err):
+            if not f.closed:
+                f.close()

