@@ -14,6 +14,10 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 debs=(build-essential cmake pkg-config clang-format clang-tidy cppcheck
       libcurl4-openssl-dev libssl-dev libjansson-dev uuid-dev libcmocka-dev libmicrohttpd-dev
       python3 ca-certificates)
+# The Lambda package (scripts/package.sh, tests/package/): c-ares's static archive for the
+# static libcurl, dpkg-dev for `apt-get source`, a static busybox for the chroot test,
+# openssl for its test certificates, shellcheck for the deploy scripts.
+debs+=(libc-ares-dev dpkg-dev busybox-static openssl shellcheck)
 command -v java >/dev/null 2>&1 || debs+=(default-jre-headless)
 command -v npm >/dev/null 2>&1 || debs+=(nodejs npm)
 

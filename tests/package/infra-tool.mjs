@@ -1,0 +1,590 @@
+#!/usr/bin/env node
+// infra-tool.mjs — offline checks of infra/ with real validators (devDependencies in the root
+// package.json; `npm ci` installs them):
+//
+//   node tests/package/infra-tool.mjs validate [--sam-schema FILE]
+//       1. AWS's CloudFormation validator (@aws/cloudformation-validate, the cfn-lint rules and
+//          the resource provider schemas) on infra/template.yaml, with the AWS::Include of
+//          infra/openapi.yaml inlined and SAM's `<Api>.Stage` reference spelled as the stage
+//          name, since neither tool runs the SAM transform. Any WARN, ERROR or FATAL fails.
+//       2. Every AWS::Serverless::* resource against the SAM specification's JSON Schema
+//          (shared/schemas/sam/sam.schema.json, draft-04, with ajv-draft-04), which step 1
+//          does not check.
+//       3. infra/openapi.yaml resolved as CloudFormation would (its Fn::If / Fn::Sub /
+//          Fn::Join, for each value of the Auth parameter), each result linted by Redocly
+//          (recommended rules, tests/package/redocly.yaml): any problem fails.
+//       4. What no generic validator knows: the IAM policy is the least privilege the issue
+//          asks for, the table and function settings, every API Gateway answer in the problem
+//          shape with CORS headers, every method proxied to the function.
+//   node tests/package/infra-tool.mjs resolve [--auth NONE|API_KEY|IAM|COGNITO]
+//       Prints the resolved OpenAPI document (JSON).
+//   node tests/package/infra-tool.mjs check-responses DOC.json RESPONSES.json
+//       Checks recorded answers ({method, path, status, headers, body}) against the document:
+//       the status is documented, documented headers are present, the body matches the
+//       response schema (ajv). Used by test_openapi_contract.py.
+// Exit status 0 when everything holds, 1 otherwise; the last line is `N passed, N failed`.
+
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { RegoEngine, TemplateFile, version as cfnValidateVersion } from '@aws/cloudformation-validate';
+import Ajv from 'ajv';
+import Ajv04 from 'ajv-draft-04';
+import YAML from 'yaml';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '..', '..');
+const TEMPLATE = path.join(REPO, 'infra', 'template.yaml');
+const OPENAPI = path.join(REPO, 'infra', 'openapi.yaml');
+const AUTHS = ['NONE', 'API_KEY', 'IAM', 'COGNITO'];
+const SCHEMES = { API_KEY: 'api_key', IAM: 'sigv4', COGNITO: 'cognito' };
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+// Stand-ins for what only exists once deployed.
+const PSEUDO = {
+  'AWS::Region': 'us-east-1',
+  'AWS::Partition': 'aws',
+  'AWS::AccountId': '123456789012',
+  'AWS::URLSuffix': 'amazonaws.com',
+  'AWS::StackName': 'users-api',
+};
+const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:users-api-UsersFunction';
+const COGNITO_ARN = 'arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Example1';
+
+// ---- reporting -------------------------------------------------------------------------------
+
+let passed = 0;
+let failed = 0;
+function check(name, problems) {
+  const list = problems.filter(Boolean);
+  if (list.length === 0) {
+    passed++;
+    console.log(`ok   ${name}`);
+  } else {
+    failed++;
+    console.log(`FAIL ${name}`);
+    for (const p of list) console.log(`       ${p}`);
+  }
+}
+function finish(summary = (p, f) => `${p} passed, ${f} failed`) {
+  console.log(summary(passed, failed));
+  process.exit(failed === 0 && passed > 0 ? 0 : 1);
+}
+
+// ---- YAML with CloudFormation's short tags ---------------------------------------------------
+
+const CFN_FUNCTIONS = ['And', 'Base64', 'Cidr', 'Equals', 'FindInMap', 'GetAZs', 'GetAtt', 'If', 'ImportValue',
+  'Join', 'Not', 'Or', 'Select', 'Split', 'Sub', 'Transform', 'ToJsonString', 'Length'];
+function cfnTags() {
+  const tags = [];
+  const plain = (v) => (v && typeof v.toJSON === 'function' ? v.toJSON() : v);
+  const add = (tag, make) => {
+    for (const collection of [undefined, 'seq', 'map']) {
+      tags.push({ tag, ...(collection ? { collection } : {}), resolve: (v) => make(plain(v)) });
+    }
+  };
+  add('!Ref', (v) => ({ Ref: v }));
+  add('!Condition', (v) => ({ Condition: v }));
+  for (const f of CFN_FUNCTIONS) {
+    add(`!${f}`, (v) => {
+      if (f === 'GetAtt' && typeof v === 'string') {
+        const i = v.indexOf('.');
+        return { 'Fn::GetAtt': [v.slice(0, i), v.slice(i + 1)] };
+      }
+      return { [`Fn::${f}`]: v };
+    });
+  }
+  return tags;
+}
+function loadYaml(file, withCfnTags) {
+  const doc = YAML.parseDocument(fs.readFileSync(file, 'utf8'), {
+    customTags: withCfnTags ? cfnTags() : [],
+    uniqueKeys: true,
+    merge: false,
+  });
+  if (doc.errors.length) throw new Error(`${file}: ${doc.errors.map((e) => e.message).join('; ')}`);
+  const warnings = doc.warnings.map((w) => w.message);
+  if (warnings.length) throw new Error(`${file}: ${warnings.join('; ')}`);
+  return doc.toJS({ maxAliasCount: 0 });
+}
+
+// ---- CloudFormation's intrinsic functions, as far as the OpenAPI document uses them ----------
+
+const NO_VALUE = Symbol('AWS::NoValue');
+
+function parameterValues(template, overrides) {
+  const values = {};
+  for (const [name, p] of Object.entries(template.Parameters || {})) {
+    if (p.Default !== undefined) values[name] = String(p.Default);
+  }
+  return { ...values, ...overrides };
+}
+
+function evaluateConditions(template, params) {
+  const defs = template.Conditions || {};
+  const done = {};
+  const evalCond = (expr) => {
+    if (expr && typeof expr === 'object') {
+      const [k] = Object.keys(expr);
+      const v = expr[k];
+      if (k === 'Condition') return conditionValue(v);
+      if (k === 'Fn::Equals') return String(value(v[0])) === String(value(v[1]));
+      if (k === 'Fn::Not') return !evalCond(v[0]);
+      if (k === 'Fn::And') return v.every(evalCond);
+      if (k === 'Fn::Or') return v.some(evalCond);
+    }
+    throw new Error(`unsupported condition expression ${JSON.stringify(expr)}`);
+  };
+  const value = (v) => {
+    if (v && typeof v === 'object' && 'Ref' in v) {
+      if (!(v.Ref in params)) throw new Error(`condition refers to unknown parameter ${v.Ref}`);
+      return params[v.Ref];
+    }
+    return v;
+  };
+  const conditionValue = (name) => {
+    if (!(name in defs)) throw new Error(`unknown condition ${name}`);
+    if (!(name in done)) done[name] = evalCond(defs[name]);
+    return done[name];
+  };
+  for (const name of Object.keys(defs)) conditionValue(name);
+  return done;
+}
+
+function resolveIntrinsics(node, ctx) {
+  if (Array.isArray(node)) {
+    return node.map((x) => resolveIntrinsics(x, ctx)).filter((x) => x !== NO_VALUE);
+  }
+  if (!node || typeof node !== 'object') return node;
+  const keys = Object.keys(node);
+  if (keys.length === 1 && (keys[0] === 'Ref' || keys[0].startsWith('Fn::'))) {
+    const [k] = keys;
+    const v = node[k];
+    switch (k) {
+      case 'Ref':
+        if (v === 'AWS::NoValue') return NO_VALUE;
+        if (v in PSEUDO) return PSEUDO[v];
+        if (v in ctx.params) return ctx.params[v];
+        throw new Error(`Ref to unknown parameter ${v}`);
+      case 'Fn::If': {
+        if (!(v[0] in ctx.conditions)) throw new Error(`Fn::If on unknown condition ${v[0]}`);
+        return resolveIntrinsics(ctx.conditions[v[0]] ? v[1] : v[2], ctx);
+      }
+      case 'Fn::Sub': {
+        const [text, vars] = Array.isArray(v) ? v : [v, {}];
+        return text.replace(/\$\{([^}!]+)\}/g, (_, name) => {
+          if (vars && name in vars) return resolveIntrinsics(vars[name], ctx);
+          if (name in PSEUDO) return PSEUDO[name];
+          if (name in ctx.params) return ctx.params[name];
+          if (name in ctx.attributes) return ctx.attributes[name];
+          throw new Error(`Fn::Sub refers to unknown ${name}`);
+        });
+      }
+      case 'Fn::Join':
+        return resolveIntrinsics(v[1], ctx).join(v[0]);
+      case 'Fn::Select':
+        return resolveIntrinsics(v[1], ctx)[Number(v[0])];
+      case 'Fn::Split':
+        return String(resolveIntrinsics(v[1], ctx)).split(v[0]);
+      default:
+        throw new Error(`unsupported intrinsic function ${k} in the OpenAPI document`);
+    }
+  }
+  const out = {};
+  for (const [k, v] of Object.entries(node)) {
+    const r = resolveIntrinsics(v, ctx);
+    if (r !== NO_VALUE) out[k] = r;
+  }
+  return out;
+}
+
+function resolvedOpenapi(template, auth, extraParams = {}) {
+  const params = parameterValues(template, {
+    Auth: auth,
+    ...(auth === 'COGNITO' ? { CognitoUserPoolArn: COGNITO_ARN } : {}),
+    ...extraParams,
+  });
+  const ctx = {
+    params,
+    conditions: evaluateConditions(template, params),
+    attributes: { 'UsersFunction.Arn': FUNCTION_ARN },
+  };
+  return resolveIntrinsics(loadYaml(OPENAPI, false), ctx);
+}
+
+// ---- 1. AWS's CloudFormation validator ---------------------------------------------------------
+
+function templateForCfnValidator(template) {
+  const t = structuredClone(template);
+  const apis = Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::Serverless::Api');
+  for (const [, api] of apis) {
+    const body = api.Properties?.DefinitionBody;
+    const include = body?.['Fn::Transform'];
+    if (include?.Name === 'AWS::Include') {
+      api.Properties.DefinitionBody = loadYaml(path.resolve(path.dirname(TEMPLATE), include.Parameters.Location), false);
+    }
+  }
+  // SAM's `<Api>.Stage` is the stage the transform generates; its Ref is the stage name.
+  const stageOf = Object.fromEntries(apis.map(([id, r]) => [`${id}.Stage`, r.Properties.StageName]));
+  const rewrite = (n) => {
+    if (Array.isArray(n)) return n.map(rewrite);
+    if (!n || typeof n !== 'object') return n;
+    if (typeof n.Ref === 'string' && n.Ref in stageOf) return structuredClone(stageOf[n.Ref]);
+    return Object.fromEntries(Object.entries(n).map(([k, v]) => [k, rewrite(v)]));
+  };
+  return rewrite(t);
+}
+
+function runCfnValidator(template, tmp) {
+  const file = path.join(tmp, 'template.for-validator.json');
+  fs.writeFileSync(file, JSON.stringify(templateForCfnValidator(template), null, 1));
+  const engine = new RegoEngine();
+  try {
+    const report = engine.validateStandard(new TemplateFile(file), { strict: true, severityLevel: 'INFO' });
+    const problems = [];
+    if (report.status !== 'OK') problems.push(`validator status ${report.status}`);
+    for (const d of report.diagnostics) {
+      if (['WARN', 'ERROR', 'FATAL'].includes(d.severity)) {
+        problems.push(`${d.severity} ${d.ruleId} ${d.entity?.logicalId ?? ''} ${d.propertyPath ?? ''}: ${d.message}`);
+      }
+    }
+    const info = report.diagnostics.filter((d) => !['WARN', 'ERROR', 'FATAL'].includes(d.severity)).length;
+    console.log(`     @aws/cloudformation-validate ${cfnValidateVersion()} (${report.metadata.cfnLintVersion.split('@').pop()} rules): ` +
+      `${report.metadata.rulesEvaluated} rules, ${report.metadata.resourcesScanned} resources, ${info} informational notes`);
+    check('CloudFormation validator: no warning or error', problems);
+  } finally {
+    engine.free();
+  }
+}
+
+// ---- 2. SAM's JSON Schema ----------------------------------------------------------------------
+
+function runSamSchema(template, samSchemaFile) {
+  if (!fs.existsSync(samSchemaFile)) {
+    check('SAM schema', [`${samSchemaFile} is missing (pass --sam-schema or set USERS_SHARED_DIR)`]);
+    return;
+  }
+  const schema = JSON.parse(fs.readFileSync(samSchemaFile, 'utf8'));
+  const ajv = new Ajv04({ strict: false, allErrors: true });
+  ajv.addSchema(schema, 'sam');
+  const serverless = Object.entries(template.Resources).filter(([, r]) => r.Type.startsWith('AWS::Serverless::'));
+  for (const [id, resource] of serverless) {
+    const kind = resource.Type.split('::')[2].toLowerCase();
+    const ref = `sam#/definitions/samtranslator__internal__schema_source__aws_serverless_${kind}__Resource`;
+    const validate = ajv.getSchema(ref);
+    if (!validate) {
+      check(`SAM schema: ${id}`, [`no definition for ${resource.Type} in ${samSchemaFile}`]);
+      continue;
+    }
+    const ok = validate(resource);
+    check(`SAM schema: ${id} (${resource.Type})`,
+      ok ? [] : validate.errors.map((e) => `${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`));
+  }
+  const whole = ajv.getSchema('sam');
+  const ok = whole({ Resources: template.Resources, ...(template.Globals ? { Globals: template.Globals } : {}) });
+  check('SAM schema: the whole Resources section', ok ? [] : whole.errors.slice(0, 10).map((e) => `${e.instancePath} ${e.message}`));
+}
+
+// ---- 3. Redocly on each resolved OpenAPI document ------------------------------------------------
+
+function runRedocly(template, tmp) {
+  const redocly = path.join(REPO, 'node_modules', '.bin', 'redocly');
+  for (const auth of AUTHS) {
+    let doc;
+    try {
+      doc = resolvedOpenapi(template, auth);
+    } catch (e) {
+      check(`OpenAPI (Auth=${auth}) resolves`, [e.message]);
+      continue;
+    }
+    const file = path.join(tmp, `openapi-${auth}.json`);
+    fs.writeFileSync(file, JSON.stringify(doc, null, 1));
+    const r = spawnSync(redocly, ['lint', file, '--config', path.join(HERE, 'redocly.yaml'), '--format', 'json',
+      '--max-problems', '1000', '--lint-config', 'error'], {
+      encoding: 'utf8',
+      // Offline and quiet: no usage telemetry, no update check.
+      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+    });
+    let report;
+    try {
+      report = JSON.parse(r.stdout);
+    } catch {
+      check(`Redocly lint (Auth=${auth})`, [`redocly did not run (status ${r.status}): ${r.stderr.slice(-2000)}`]);
+      continue;
+    }
+    const problems = (report.problems || []).map((p) =>
+      `${p.severity} ${p.ruleId}: ${p.message} at ${(p.location || []).map((l) => l.pointer).join(', ')}`);
+    if (r.status !== 0 && problems.length === 0) problems.push(`redocly exited ${r.status}`);
+    check(`Redocly lint, recommended rules (Auth=${auth})`, problems);
+    checkOpenapiShape(doc, auth);
+  }
+}
+
+// ---- 4. The project's own rules ----------------------------------------------------------------
+
+function operations(doc) {
+  const out = [];
+  for (const [p, item] of Object.entries(doc.paths)) {
+    for (const [m, op] of Object.entries(item)) {
+      if (HTTP_METHODS.includes(m) || m === 'x-amazon-apigateway-any-method') out.push([p, m, op]);
+    }
+  }
+  return out;
+}
+
+function checkOpenapiShape(doc, auth) {
+  const problems = [];
+  for (const [p, m, op] of operations(doc)) {
+    const i = op['x-amazon-apigateway-integration'];
+    if (!i || i.type !== 'aws_proxy' || i.httpMethod !== 'POST' || !String(i.uri).includes(`/functions/${FUNCTION_ARN}/invocations`)) {
+      problems.push(`${m} ${p}: not a Lambda proxy integration of UsersFunction: ${JSON.stringify(i)}`);
+    }
+    if (i && !(i.timeoutInMillis <= 29000)) problems.push(`${m} ${p}: integration timeout over 29 s`);
+    const want = m === 'options' || auth === 'NONE' ? [] : [{ [SCHEMES[auth]]: [] }];
+    if (JSON.stringify(op.security) !== JSON.stringify(want)) {
+      problems.push(`${m} ${p}: security ${JSON.stringify(op.security)}, expected ${JSON.stringify(want)}`);
+    }
+  }
+  const schemes = Object.keys(doc.components.securitySchemes || {});
+  const wantSchemes = auth === 'NONE' ? [] : [SCHEMES[auth]];
+  if (JSON.stringify(schemes) !== JSON.stringify(wantSchemes)) problems.push(`security schemes ${schemes}, expected ${wantSchemes}`);
+  for (const p of ['/users', '/users/{userId}', '/', '/{proxy+}']) {
+    if (!doc.paths[p]?.['x-amazon-apigateway-any-method']) problems.push(`${p}: no x-amazon-apigateway-any-method (the function must answer 404/405)`);
+  }
+  check(`OpenAPI (Auth=${auth}): every method proxied to the function, security as Auth says`, problems);
+
+  // API Gateway's own answers: the problem shape and the CORS headers, whatever the type.
+  const ajv = openapiAjv(doc);
+  const validateProblem = ajv.getSchema('openapi#/components/schemas/Problem');
+  const gw = doc['x-amazon-apigateway-gateway-responses'] || {};
+  const gwProblems = [];
+  for (const t of ['DEFAULT_4XX', 'DEFAULT_5XX', 'BAD_REQUEST_BODY', 'BAD_REQUEST_PARAMETERS', 'UNAUTHORIZED',
+    'ACCESS_DENIED', 'MISSING_AUTHENTICATION_TOKEN', 'THROTTLED', 'INTEGRATION_TIMEOUT']) {
+    if (!gw[t]) gwProblems.push(`gateway response ${t} is missing`);
+  }
+  for (const [t, r] of Object.entries(gw)) {
+    const h = r.responseParameters || {};
+    for (const [name, want] of [['Access-Control-Allow-Origin', null], ['Access-Control-Expose-Headers', "'ETag, Location'"],
+      ['Cache-Control', "'no-store'"], ['X-Content-Type-Options', "'nosniff'"], ['Content-Type', "'application/problem+json'"]]) {
+      const v = h[`gatewayresponse.header.${name}`];
+      if (v === undefined || (want && v !== want)) gwProblems.push(`${t}: header ${name} is ${v}, expected ${want ?? 'set'}`);
+    }
+    const template = r.responseTemplates?.['application/json'];
+    if (typeof template !== 'string') {
+      gwProblems.push(`${t}: no application/json response template`);
+      continue;
+    }
+    const sample = template.replace('$context.error.messageString', '"Missing Authentication Token"')
+      .replace('$context.requestId', 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef');
+    let body;
+    try {
+      body = JSON.parse(sample);
+    } catch (e) {
+      gwProblems.push(`${t}: the response template is not JSON once filled in: ${e.message}`);
+      continue;
+    }
+    if (!validateProblem(body)) gwProblems.push(`${t}: not a problem document: ${ajv.errorsText(validateProblem.errors)}`);
+    if (r.statusCode !== undefined && String(body.status) !== String(r.statusCode)) {
+      gwProblems.push(`${t}: body status ${body.status} but statusCode ${r.statusCode}`);
+    }
+    if (t.startsWith('DEFAULT_') !== (r.statusCode === undefined)) gwProblems.push(`${t}: only the DEFAULT_ types may keep API Gateway's status`);
+  }
+  check(`OpenAPI (Auth=${auth}): API Gateway's own answers are problem documents with CORS headers`, gwProblems);
+}
+
+function checkTemplateRules(template) {
+  const R = template.Resources;
+  let problems = [];
+  const fn = R.UsersFunction?.Properties || {};
+  const eq = (a, b, what) => {
+    if (JSON.stringify(a) !== JSON.stringify(b)) problems.push(`${what}: ${JSON.stringify(a)}, expected ${JSON.stringify(b)}`);
+  };
+  eq(fn.CodeUri, '../build/lambda.zip', 'UsersFunction.CodeUri');
+  eq(fn.Handler, 'bootstrap', 'UsersFunction.Handler');
+  eq(fn.MemorySize, 256, 'UsersFunction.MemorySize');
+  if (!(fn.Timeout <= 29)) problems.push(`UsersFunction.Timeout ${fn.Timeout} is over 29 s`);
+  eq(fn.Tracing, 'Active', 'UsersFunction.Tracing');
+  eq(fn.LoggingConfig?.LogFormat, 'JSON', 'UsersFunction.LoggingConfig.LogFormat');
+  eq(Object.keys(fn.Environment?.Variables || {}).sort(), ['ALLOWED_ORIGINS', 'LOG_LEVEL', 'USERS_TABLE'], 'environment');
+  eq(template.Parameters.Runtime?.AllowedValues, ['provided.al2023', 'provided.al2'], 'Runtime values');
+  eq(template.Parameters.Runtime?.Default, 'provided.al2023', 'Runtime default');
+  eq(template.Parameters.Architecture?.AllowedValues, ['x86_64'], 'Architecture values (arm64 is not built)');
+  if (fn.Policies) problems.push('UsersFunction has Policies: the explicit role is the whole of its permissions');
+
+  const t = R.UsersTable || {};
+  eq(t.DeletionPolicy, 'Retain', 'UsersTable DeletionPolicy');
+  eq(t.UpdateReplacePolicy, 'Retain', 'UsersTable UpdateReplacePolicy');
+  const tp = t.Properties || {};
+  eq(tp.KeySchema, [{ AttributeName: 'userId', KeyType: 'HASH' }], 'UsersTable key');
+  eq(tp.BillingMode, 'PAY_PER_REQUEST', 'UsersTable billing');
+  eq(tp.SSESpecification?.SSEEnabled, true, 'UsersTable SSE');
+  eq(tp.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled, true, 'UsersTable PITR');
+  eq(tp.DeletionProtectionEnabled, true, 'UsersTable deletion protection');
+  eq(tp.StreamSpecification?.StreamViewType, 'NEW_AND_OLD_IMAGES', 'UsersTable stream');
+  eq(tp.TimeToLiveSpecification, { AttributeName: 'expiresAt', Enabled: true }, 'UsersTable TTL');
+  check('template: function and table settings', problems);
+
+  // Least privilege: which actions on which resources, statement by statement.
+  problems = [];
+  const iam = problems;
+  const statements = (R.UsersFunctionRole?.Properties?.Policies || []).flatMap((p) => p.PolicyDocument.Statement);
+  const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+  eq((bySid.UsersCrud?.Action || []).slice().sort(),
+    ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:UpdateItem'], 'DynamoDB actions');
+  eq(bySid.UsersCrud?.Resource, { 'Fn::GetAtt': ['UsersTable', 'Arn'] }, 'DynamoDB resource');
+  eq(bySid.OwnLogGroup?.Resource, { 'Fn::GetAtt': ['FunctionLogGroup', 'Arn'] }, 'logs resource');
+  for (const s of statements) {
+    if (s.Effect !== 'Allow') iam.push(`${s.Sid}: unexpected Effect ${s.Effect}`);
+    const actions = [].concat(s.Action);
+    if (actions.some((a) => a.includes('*'))) iam.push(`${s.Sid}: wildcard action ${actions}`);
+    if (s.Resource === '*' && s.Sid !== 'TraceSegments') iam.push(`${s.Sid}: Resource '*' (only X-Ray's writes may have it)`);
+  }
+  eq(bySid.TraceSegments?.Action, ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], 'X-Ray actions');
+  if (statements.length !== 3) iam.push(`${statements.length} statements, expected 3 (DynamoDB, logs, X-Ray)`);
+  check('template: least-privilege execution role', iam);
+
+  const alarms = Object.values(R).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+  const metrics = alarms.flatMap((a) => [a.Properties.MetricName, ...(a.Properties.Metrics || []).map((m) => m.MetricStat?.Metric?.MetricName)])
+    .filter(Boolean);
+  const missing = ['Errors', 'Throttles', 'Duration', '5XXError', '4XXError', 'ThrottledRequests', 'SystemErrors']
+    .filter((m) => !metrics.includes(m));
+  const noAction = alarms.filter((a) => JSON.stringify(a.Properties.AlarmActions) !== JSON.stringify([{ Ref: 'AlarmTopic' }]));
+  check('template: alarms on the required metrics, all to the SNS topic', [
+    ...missing.map((m) => `no alarm on ${m}`), ...noAction.map(() => 'an alarm without the topic as its action')]);
+  const outputs = Object.keys(template.Outputs || {});
+  check('template: outputs', ['ApiUrl', 'FunctionName', 'FunctionArn', 'TableName', 'TableArn']
+    .filter((o) => !outputs.includes(o)).map((o) => `output ${o} is missing`));
+}
+
+// ---- check-responses: recorded answers against the document -----------------------------------
+
+// OpenAPI 3.0 Schema Objects are close to JSON Schema; `nullable` and `example` are not.
+function toJsonSchema(node) {
+  if (Array.isArray(node)) return node.map(toJsonSchema);
+  if (!node || typeof node !== 'object') return node;
+  const out = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === 'example' || k === 'nullable' || k.startsWith('x-')) continue;
+    out[k] = toJsonSchema(v);
+  }
+  if (node.nullable === true && typeof node.type === 'string') out.type = [node.type, 'null'];
+  return out;
+}
+
+function openapiAjv(doc) {
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+  ajv.addSchema({ components: { schemas: toJsonSchema(doc.components.schemas) } }, 'openapi');
+  return ajv;
+}
+
+function schemaFor(ajv, schema) {
+  const fixed = JSON.parse(JSON.stringify(toJsonSchema(schema)).replaceAll('"#/components/', '"openapi#/components/'));
+  return ajv.compile(fixed);
+}
+
+function deref(doc, node) {
+  while (node && node.$ref) {
+    node = node.$ref.replace(/^#\//, '').split('/').reduce((o, k) => o[k.replaceAll('~1', '/').replaceAll('~0', '~')], doc);
+  }
+  return node;
+}
+
+function checkResponses(docFile, responsesFile) {
+  const doc = JSON.parse(fs.readFileSync(docFile, 'utf8'));
+  const records = JSON.parse(fs.readFileSync(responsesFile, 'utf8'));
+  const ajv = openapiAjv(doc);
+  const problemValidator = schemaFor(ajv, { $ref: '#/components/schemas/Problem' });
+  for (const r of records) {
+    const problems = [];
+    const item = doc.paths[r.path];
+    const headers = Object.fromEntries(Object.entries(r.headers || {}).map(([k, v]) => [k.toLowerCase(), v]));
+    const op = item?.[r.method.toLowerCase()];
+    let response;
+    if (!item) {
+      problems.push(`path ${r.path} is not in the document`);
+    } else if (!op) {
+      // Not an operation: the any-method integration hands it to the function → 404/405.
+      if (!item['x-amazon-apigateway-any-method']) problems.push(`${r.method} ${r.path}: no operation and no any-method`);
+      const allowed = r.path === '/users' || r.path === '/users/{userId}' ? [405] : [404];
+      if (!allowed.includes(r.status)) problems.push(`${r.method} ${r.path}: status ${r.status}, expected ${allowed}`);
+      if (r.status === 405) {
+        const documented = HTTP_METHODS.filter((m) => item[m]).map((m) => m.toUpperCase()).sort();
+        const allow = (headers.allow || '').split(',').map((s) => s.trim()).filter(Boolean).sort();
+        if (JSON.stringify(allow) !== JSON.stringify(documented)) problems.push(`Allow ${allow}, documented methods ${documented}`);
+      }
+      if (!problemValidator(r.body)) problems.push(`body is not a problem document: ${ajv.errorsText(problemValidator.errors)}`);
+    } else {
+      response = deref(doc, op.responses[String(r.status)]);
+      if (!response) problems.push(`${r.method} ${r.path}: status ${r.status} is not documented (${Object.keys(op.responses)})`);
+    }
+    if (response) {
+      for (const name of Object.keys(response.headers || {})) {
+        if (!(name.toLowerCase() in headers)) problems.push(`documented header ${name} is missing`);
+        const hs = deref(doc, response.headers[name])?.schema;
+        if (hs && name.toLowerCase() in headers) {
+          const v = schemaFor(ajv, hs);
+          if (!v(headers[name.toLowerCase()])) problems.push(`header ${name}: ${headers[name.toLowerCase()]} ${ajv.errorsText(v.errors)}`);
+        }
+      }
+      const content = response.content || {};
+      if (Object.keys(content).length === 0) {
+        if (r.body !== null && r.body !== undefined) problems.push('a body where the document has none');
+      } else {
+        const ct = (headers['content-type'] || '').split(';')[0].trim().toLowerCase();
+        const media = content[ct];
+        if (!media) {
+          problems.push(`Content-Type ${ct} is not documented (${Object.keys(content)})`);
+        } else {
+          const v = schemaFor(ajv, media.schema);
+          if (!v(r.body)) problems.push(`body does not match the schema: ${ajv.errorsText(v.errors)}`);
+        }
+      }
+    }
+    check(`${r.method} ${r.example || r.path} → ${r.status}${r.note ? ` (${r.note})` : ''}`, problems);
+  }
+}
+
+// ---- main ----------------------------------------------------------------------------------------
+
+function main() {
+  const [cmd, ...args] = process.argv.slice(2);
+  const opt = (name, dflt) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : dflt;
+  };
+  const template = loadYaml(TEMPLATE, true);
+  if (cmd === 'resolve') {
+    const auth = opt('--auth', 'NONE');
+    if (!AUTHS.includes(auth)) throw new Error(`--auth must be one of ${AUTHS}`);
+    process.stdout.write(`${JSON.stringify(resolvedOpenapi(template, auth), null, 1)}\n`);
+    return;
+  }
+  if (cmd === 'check-responses') {
+    checkResponses(args[0], args[1]);
+    finish((p, f) => `answers: ${p} as documented, ${f} not`);
+    return;
+  }
+  if (cmd !== 'validate') throw new Error('usage: infra-tool.mjs validate | resolve [--auth A] | check-responses DOC RESPONSES');
+  const shared = process.env.USERS_SHARED_DIR || path.join(REPO, '..', 'shared');
+  const samSchema = opt('--sam-schema', path.join(shared, 'schemas', 'sam', 'sam.schema.json'));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'users-infra-'));
+  try {
+    runCfnValidator(template, tmp);
+    runSamSchema(template, samSchema);
+    runRedocly(template, tmp);
+    checkTemplateRules(template);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  finish();
+}
+
+try {
+  main();
+} catch (e) {
+  console.error(`infra-tool: ${e.stack || e}`);
+  console.log(`${passed} passed, ${failed + 1} failed`);
+  process.exit(1);
+}
