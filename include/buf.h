@@ -27,7 +27,7 @@ UA_WARN_UNUSED ua_status buf_append(buf *b, const void *p, size_t n);
 UA_WARN_UNUSED ua_status buf_append_str(buf *b, const char *s);
 UA_WARN_UNUSED ua_status buf_append_char(buf *b, char c);
 UA_WARN_UNUSED ua_status buf_appendf(buf *b, const char *fmt, ...) UA_PRINTF(2, 3);
-UA_WARN_UNUSED ua_status buf_vappendf(buf *b, const char *fmt, va_list ap);
+UA_WARN_UNUSED ua_status buf_vappendf(buf *b, const char *fmt, va_list ap) UA_PRINTF(2, 0);
 
 /* Appends doc as compact JSON. On failure (UA_ERR_TOO_BIG, UA_ERR_NOMEM) b is left as it was:
  * never half a document. */

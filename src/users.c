@@ -136,9 +136,12 @@ static ua_status item_to_user(const json_t *item, json_t **user, long long *vers
     long long age = 0;
     bool has_age = json_object_get(item, "age") != NULL;
 
+    const json_t *id = item_string(item, "userId");
     *user = NULL;
-    if (!json_is_object(item) || !ddb_item_n(item, "version", version) ||
-        (has_age && !ddb_item_n(item, "age", &age)))
+    /* An id that is not canonical was not written by this API, and could not be addressed. */
+    if (!json_is_object(item) || !id ||
+        !router_is_canonical_uuid(json_string_value(id), json_string_length(id)) ||
+        !ddb_item_n(item, "version", version) || (has_age && !ddb_item_n(item, "age", &age)))
         return UA_ERR_INVALID;
     json_t *u = json_object();
     if (!u)
@@ -323,6 +326,10 @@ static bool media_type_ok(const api_request *req, bool patch) {
  * can quote bytes that are not UTF-8). */
 static ua_status json_problem(handling *h, const json_error_t *err) {
     char detail[96];
+    /* jansson fails without a message (and without an error code: reading one would read
+     * uninitialised memory) only when it cannot allocate its lexer. */
+    if (err->text[0] == '\0')
+        return UA_ERR_NOMEM;
     switch (json_error_code(err)) {
         case json_error_out_of_memory:
             return UA_ERR_NOMEM;
