@@ -490,6 +490,27 @@ class RuntimeAPI:
 
 
 # --------------------------------------------------------------------------------------------
+# Optional wrapper around the bootstrap (hardening, issue 7; used by scripts/valgrind.sh)
+#
+# USERS_BOOTSTRAP_WRAPPER holds a command line put in front of the binary, e.g.
+# "valgrind --leak-check=full --log-file=/tmp/vg-%p.log". A wrapped bootstrap is not killed at
+# the end of a test class: the Runtime API is stopped first, so `next` fails and the binary
+# leaves through its normal exit path (src/main.c), where the wrapper can report leaks.
+
+
+def bootstrap_wrapper():
+    import shlex
+
+    return shlex.split(os.environ.get("USERS_BOOTSTRAP_WRAPPER", ""))
+
+
+def exit_through_failing_next(runtime, boot, timeout=120.0):
+    runtime.stop()
+    if boot.wait_exit(timeout) is None:
+        raise AssertionError("the wrapped bootstrap did not exit when `next` failed\n%s" % boot.output_tail())
+
+
+# --------------------------------------------------------------------------------------------
 # The bootstrap process
 
 
@@ -521,7 +542,7 @@ class Bootstrap:
         self._out = open(self.stdout_path, "wb")
         self._err = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
-            [CONFIG.bootstrap],
+            bootstrap_wrapper() + [CONFIG.bootstrap],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=self._out,
@@ -855,6 +876,8 @@ class BootstrapCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         alive = cls.boot.alive()
+        if alive and bootstrap_wrapper():
+            exit_through_failing_next(cls.runtime, cls.boot)
         rc = cls.boot.returncode()
         cls.boot.stop()
         cls.runtime.stop()
