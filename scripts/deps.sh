@@ -14,7 +14,8 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 debs=(build-essential cmake pkg-config clang-format clang-tidy cppcheck
       libcurl4-openssl-dev libssl-dev libjansson-dev uuid-dev libcmocka-dev libmicrohttpd-dev
       python3 ca-certificates
-      clang libclang-rt-14-dev valgrind) # fuzzing (libFuzzer) and memcheck: scripts/fuzz.sh, valgrind.sh
+      clang libclang-rt-14-dev valgrind   # fuzzing (libFuzzer) and memcheck: scripts/fuzz.sh, valgrind.sh
+      wrk python3-boto3)                  # scripts/bench.sh: end to end, and the original design's shape
 # The Lambda package (scripts/package.sh, tests/package/): c-ares's static archive for the
 # static libcurl, dpkg-dev for `apt-get source`, a static busybox for the chroot test,
 # openssl for its test certificates, shellcheck for the deploy scripts.

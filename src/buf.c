@@ -52,17 +52,25 @@ ua_status buf_append_char(buf *b, char c) {
 ua_status buf_vappendf(buf *b, const char *fmt, va_list ap) {
     va_list again;
     va_copy(again, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap); // NOLINT(clang-diagnostic-format-nonliteral)
+    /* Most text fits in the room already allocated: format once into it, and only when it does
+     * not, grow and format again (formatting twice every time cost 2% of an invocation). */
+    size_t room = b->data ? b->cap - b->len : 0;
+    int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap); // NOLINT
+    ua_status st = UA_OK;
     if (n < 0) {
-        va_end(again);
-        return UA_ERR_INVALID;
+        st = UA_ERR_INVALID;
+    } else if ((size_t)n >= room) {
+        st = reserve(b, (size_t)n);
+        if (st == UA_OK)
+            vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again); // NOLINT
+    } else if ((size_t)n > b->max - b->len) {
+        st = UA_ERR_TOO_BIG;
     }
-    ua_status st = reserve(b, (size_t)n);
-    if (st == UA_OK) {
-        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again); // NOLINT
+    if (st == UA_OK)
         b->len += (size_t)n;
-    }
     va_end(again);
+    if (st != UA_OK && b->data)
+        b->data[b->len] = '\0'; /* a failed first try wrote past len: the buffer is unchanged */
     return st;
 }
 
