@@ -4,12 +4,18 @@
  * into a buf only when a test asks for it). Sorting and path normalisation work on bounded
  * stack arrays, so a request costs three SHA-256s (body, canonical request, the secret's
  * fingerprint for the cache check), one HMAC and the Authorization buf; the four-HMAC key
- * derivation runs once a day. */
+ * derivation runs once a day.
+ *
+ * OpenSSL 3's one-shot SHA256()/HMAC() and EVP_sha256() look their algorithm up by name on
+ * every call. So SHA-256 and HMAC-SHA256 are fetched once per process instead, lazily (the
+ * first signing pays for it, not process start) and never freed: they live for the process,
+ * reachable from the statics below, like OpenSSL's own provider state. */
 #include "sigv4.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/sha.h>
 
 #include <stdio.h>
@@ -89,6 +95,57 @@ static int key_id_ok(const char *s) {
             return 0;
     }
     return n > 0;
+}
+
+/* ---- SHA-256 and HMAC-SHA256, fetched once per process ---- */
+
+/* The fetched SHA-256, or NULL (fetched again next call) when OpenSSL fails. The process has
+ * one thread, as Lambda runs it, so a plain static is enough. */
+static const EVP_MD *sha256_md(void) {
+    static EVP_MD *cached;
+    if (!cached)
+        cached = EVP_MD_fetch(NULL, "SHA256", NULL);
+    return cached;
+}
+
+/* An unkeyed HMAC context with SHA-256 already set, which hmac() duplicates: setting the
+ * digest by name on a fresh context would fetch it again. */
+static const EVP_MAC_CTX *hmac_template(void) {
+    static EVP_MAC_CTX *cached;
+    if (cached)
+        return cached;
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    EVP_MAC_free(mac); /* the context holds its own reference */
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                                 OSSL_PARAM_END};
+    if (ctx && EVP_MAC_CTX_set_params(ctx, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        ctx = NULL;
+    }
+    cached = ctx;
+    return cached;
+}
+
+/* SHA-256 of data into out; 0 when OpenSSL fails. */
+static int sha256(const void *data, size_t len, unsigned char out[SHA256_DIGEST_LENGTH]) {
+    const EVP_MD *md = sha256_md();
+    unsigned int out_len = 0;
+    return md && EVP_Digest(data, len, out, &out_len, md, NULL) == 1 &&
+           out_len == SHA256_DIGEST_LENGTH;
+}
+
+static int hmac(const void *key, size_t key_len, const void *data, size_t len,
+                unsigned char out[32]) {
+    const EVP_MAC_CTX *tmpl = hmac_template();
+    EVP_MAC_CTX *ctx = tmpl ? EVP_MAC_CTX_dup(tmpl) : NULL;
+    size_t out_len = 0;
+    int ok = ctx && EVP_MAC_init(ctx, key, key_len, NULL) == 1 &&
+             EVP_MAC_update(ctx, data, len) == 1 && EVP_MAC_final(ctx, out, &out_len, 32) == 1 &&
+             out_len == 32;
+    EVP_MAC_CTX_free(ctx); /* also wipes the key it was given */
+    return ok;
 }
 
 /* ---- The sink: the canonical request goes to SHA-256 and, optionally, to a buf ---- */
@@ -455,12 +512,6 @@ static ua_status format_amz_date(time_t now, char out[17]) {
     return UA_OK;
 }
 
-static int hmac(const void *key, size_t key_len, const void *data, size_t len,
-                unsigned char out[32]) {
-    unsigned int out_len = 0;
-    return HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &out_len) != NULL && out_len == 32;
-}
-
 /* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request"). */
 static ua_status derive_key(const char *secret, size_t secret_len, const char *date,
                             const char *region, const char *service, unsigned char key[32]) {
@@ -480,7 +531,7 @@ static ua_status derive_key(const char *secret, size_t secret_len, const char *d
 static ua_status signer_key(sigv4_signer *s, const char *secret, size_t secret_len,
                             const char *date, const char *region, const char *service) {
     unsigned char id[SHA256_DIGEST_LENGTH];
-    if (!SHA256((const unsigned char *)secret, secret_len, id))
+    if (!sha256(secret, secret_len, id))
         return UA_ERR_NOMEM;
     if (strcmp(s->date, date) == 0 && strcmp(s->region, region) == 0 &&
         strcmp(s->service, service) == 0 && CRYPTO_memcmp(s->secret_id, id, sizeof id) == 0)
@@ -507,7 +558,7 @@ void sigv4_signer_init(sigv4_signer *s) {
 
 void sigv4_sha256_hex(const void *data, size_t len, char out[65]) {
     unsigned char md[SHA256_DIGEST_LENGTH];
-    if (!SHA256(data ? data : (const void *)"", data ? len : 0, md)) {
+    if (!sha256(data ? data : (const void *)"", data ? len : 0, md)) {
         out[0] = '\0';
         return;
     }
@@ -566,8 +617,9 @@ static ua_status prepare(const sigv4_request *r, const char *token, const sigv4_
 /* Streams the canonical request through SHA-256; hex digest into hash. */
 static ua_status canonical_request(const sigv4_request *r, const prepared *p, buf *copy, buf *auth,
                                    const char *payload_hash, char hash[65]) {
-    sink k = {.md = EVP_MD_CTX_new(), .copy = copy, .st = UA_OK, .n = 0};
-    if (!k.md || EVP_DigestInit_ex(k.md, EVP_sha256(), NULL) != 1) {
+    const EVP_MD *sha = sha256_md();
+    sink k = {.md = sha ? EVP_MD_CTX_new() : NULL, .copy = copy, .st = UA_OK, .n = 0};
+    if (!k.md || EVP_DigestInit_ex2(k.md, sha, NULL) != 1) {
         EVP_MD_CTX_free(k.md);
         return UA_ERR_NOMEM;
     }
