@@ -125,16 +125,6 @@ ua_status gw_base64_decode(const char *p, size_t n, buf *out) {
     return UA_OK;
 }
 
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 ua_status gw_query_decode(const char *p, size_t n, buf *out) {
     for (size_t i = 0; i < n; i++) {
         char c = p[i];
@@ -143,7 +133,8 @@ ua_status gw_query_decode(const char *p, size_t n, buf *out) {
         } else if (c == '%') {
             if (n - i < 3)
                 return UA_ERR_INVALID;
-            int h = hex_value(p[i + 1]), l = hex_value(p[i + 2]);
+            int h = ua_hex_value((unsigned char)p[i + 1]),
+                l = ua_hex_value((unsigned char)p[i + 2]);
             if (h < 0 || l < 0)
                 return UA_ERR_INVALID;
             c = (char)(h * 16 + l);
