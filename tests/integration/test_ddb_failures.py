@@ -138,15 +138,19 @@ class _FailureCase(BootstrapCase):
         return lines[0]
 
 
-class FlakyDynamoTest(_FailureCase):
+class _FakeDynamoCase(_FailureCase):
+    """A bootstrap whose DynamoDB endpoint is cls.fake, an instance of FAKE (port, stop())."""
+
+    FAKE = None
+
     @classmethod
     def setUpClass(cls):
-        cls.flaky = FlakyDynamo()
-        cls.ENV = {"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:%d" % cls.flaky.port}
+        cls.fake = cls.FAKE()
+        cls.ENV = {"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:%d" % cls.fake.port}
         try:
             super().setUpClass()
         except BaseException:
-            cls.flaky.stop()
+            cls.fake.stop()
             raise
 
     @classmethod
@@ -154,17 +158,21 @@ class FlakyDynamoTest(_FailureCase):
         try:
             super().tearDownClass()
         finally:
-            cls.flaky.stop()
+            cls.fake.stop()
+
+
+class FlakyDynamoTest(_FakeDynamoCase):
+    FAKE = FlakyDynamo
 
     def setUp(self):
-        self.flaky.inject()
+        self.fake.inject()
 
     def test_throttled_create_is_retried_once_created(self):
         email = "throttled.%s@example.com" % uuid.uuid4().hex[:8]
-        self.flaky.inject(THROTTLE, THROTTLING)
+        self.fake.inject(THROTTLE, THROTTLING)
         r = self.rest("POST", "/users", {"name": "Throttled", "email": email})
         self.assertEqual(r.status, 201, r)
-        self.assertEqual(len(self.flaky.seen()), 3, self.flaky.seen())
+        self.assertEqual(len(self.fake.seen()), 3, self.fake.seen())
         self.assertEqual(self.only_line(r).get("ddbAttempts"), 3)
         same = [i for i in CONFIG.ddb.scan_all(self.TABLE) if i.get("email") == {"S": email}]
         self.assertEqual(len(same), 1, "retries must not create duplicates: %r" % same)
@@ -172,7 +180,7 @@ class FlakyDynamoTest(_FailureCase):
 
     def test_5xx_then_success(self):
         u = self.create_user(name="Flaky Read")
-        self.flaky.inject(INTERNAL, UNAVAILABLE)
+        self.fake.inject(INTERNAL, UNAVAILABLE)
         r = self.rest("GET", "/users/" + u["userId"])
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json, u)
@@ -180,37 +188,37 @@ class FlakyDynamoTest(_FailureCase):
 
     def test_retried_update_and_delete(self):
         u = self.create_user(name="Flaky Write")
-        self.flaky.inject(THROTTLE)
+        self.fake.inject(THROTTLE)
         p = self.rest("PUT", "/users/" + u["userId"], {"name": "Flaky Write 2"}, headers={"If-Match": '"1"'})
         self.assertEqual(p.status, 200, p)
         self.assertEqual(p.json["version"], 2)
-        self.flaky.inject(INTERNAL)
+        self.fake.inject(INTERNAL)
         d = self.rest("DELETE", "/users/" + u["userId"])
         self.assertEqual(d.status, 200, d)
         self.assertIsNone(CONFIG.ddb.get_item(self.TABLE, u["userId"]))
 
     def test_persistent_throttling_is_503(self):
-        self.flaky.inject(*([THROTTLE] * 100))
+        self.fake.inject(*([THROTTLE] * 100))
         r, t0 = self.timed("GET", "/users/" + str(uuid.uuid4()))
         self.assert_503(r, t0)
-        n = len(self.flaky.seen())
+        n = len(self.fake.seen())
         self.assertGreaterEqual(n, 2, "throttling was not retried")
         self.assertLess(n, 100, "retries are not capped")
         line = self.only_line(r)
         self.assertEqual(line.get("ddbAttempts"), n)
         self.assertEqual(line.get("status"), 503)
         # Afterwards the service is fine again.
-        self.flaky.inject()
+        self.fake.inject()
         ok = self.rest("GET", "/users", query={"limit": "1"})
         self.assertEqual(ok.status, 200, ok)
 
     def test_non_retryable_errors_are_500_and_not_leaked(self):
         for failure in (VALIDATION, ACCESS_DENIED):
             with self.subTest(error=failure[1]):
-                self.flaky.inject(failure)
+                self.fake.inject(failure)
                 r = self.rest("GET", "/users/" + str(uuid.uuid4()))
                 self.assert_problem(r, 500, "INTERNAL")
-                self.assertEqual(len(self.flaky.seen()), 1, "a non-retryable error was retried")
+                self.assertEqual(len(self.fake.seen()), 1, "a non-retryable error was retried")
                 short = failure[1].split("#")[1]
                 self.assertNotIn(short, r.body_text)
                 self.assertNotIn("injected by the test", r.body_text)
@@ -238,23 +246,8 @@ class DynamoUnreachableTest(_FailureCase):
         self.assertEqual(self.rest("OPTIONS", "/users").status, 204)
 
 
-class DynamoBlackholeTest(_FailureCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.hole = Blackhole()
-        cls.ENV = {"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:%d" % cls.hole.port}
-        try:
-            super().setUpClass()
-        except BaseException:
-            cls.hole.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            cls.hole.stop()
+class DynamoBlackholeTest(_FakeDynamoCase):
+    FAKE = Blackhole
 
     def test_silent_endpoint_is_503_before_the_deadline(self):
         r, t0 = self.timed("GET", "/users/" + str(uuid.uuid4()), timeout=DEADLINE_S + 5)

@@ -21,23 +21,11 @@ from harness import (
     GatewayProcess,
     HarnessError,
 )
+from test_routing import REQUIRED_ALLOW_HEADERS, token_set
 
 MAX_BODY = 16384
 N_PAGING_USERS = 250
 N_PARALLEL = 20
-REQUIRED_ALLOW_HEADERS = {
-    "content-type",
-    "authorization",
-    "x-api-key",
-    "x-amz-date",
-    "x-amz-security-token",
-    "if-match",
-    "idempotency-key",
-}
-
-
-def token_set(value):
-    return {x.strip().upper() for x in (value or "").split(",") if x.strip()}
 
 
 def sized_body(total):
