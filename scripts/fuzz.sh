@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${1:-25}
 shift || true
-all_targets=(invocation event ddb_response next_token sigv4)
+all_targets=(invocation event ddb_response next_token sigv4 jparse)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 shared=${USERS_SHARED_DIR:-../shared}
@@ -35,7 +35,7 @@ cmake --build --preset fuzz --target fuzz_all -j "$(nproc)"
 # ---- Seeds ----
 seeds=$out/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds"/{invocation,event,ddb_response,next_token,sigv4} "$out/artifacts" "$out/logs"
+mkdir -p "$seeds"/{invocation,event,ddb_response,next_token,sigv4,jparse} "$out/artifacts" "$out/logs"
 
 # Events as they are, and for the whole invocation behind two bytes choosing the fake
 # DynamoDB's reply: success, not found, throttled, failed condition with our own item.
@@ -43,11 +43,17 @@ mapfile -t events < <(find "$shared/testdata/events" tests/fuzz/seeds/event -nam
 for f in "${events[@]}"; do
   name=$(basename "$f" .json)
   cp "$f" "$seeds/event/$name.json"
+  # The JSON reader with the event's flags (allow NUL, integers as reals) and with all four.
+  { printf '\x03'; cat "$f"; } >"$seeds/jparse/$name"
+  { printf '\x0f'; cat "$f"; } >"$seeds/jparse/$name-all"
   for prefix in '\x00\x00' '\x01\x00' '\x05\x00' '\x04\x02' '\x08\x11' '\x10\x25'; do
     { printf '%b' "$prefix"; cat "$f"; } >"$seeds/invocation/$name-${prefix//\\x/}"
   done
 done
 cp tests/fuzz/seeds/ddb_response/* "$seeds/ddb_response/"
+for f in tests/fuzz/seeds/ddb_response/*; do # the reply reader's flags: allow NUL
+  { printf '\x01'; tail -c +2 "$f"; } >"$seeds/jparse/ddb-$(basename "$f")"
+done
 for f in "$shared"/testdata/events/*dynamo*.json; do # stream records hold AttributeValues
   { printf '\x00'; cat "$f"; } >"$seeds/ddb_response/$(basename "$f" .json)"
 done
@@ -63,7 +69,7 @@ done < <(find "$shared/testdata/sigv4" \( -name request.txt -o -name '*.req' \) 
 # ---- Runs ----
 max_len() {
   case $1 in
-    invocation | event) echo 65536 ;;
+    invocation | event | jparse) echo 65536 ;;
     sigv4) echo 16384 ;;
     *) echo 8192 ;;
   esac

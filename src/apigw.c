@@ -1,6 +1,8 @@
 /* apigw.c — API Gateway proxy events (payload 1.0 and 2.0) to an api_request, and back. */
 #include "apigw.h"
 
+#include "jparse.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -331,30 +333,17 @@ static ua_status parse_v2(apigw_event *ev, buf *scratch) {
     return take_path(ev, path ? path : get_str(http, "path"));
 }
 
-/* jansson refuses a NUL in an object key, and a query parameter name API Gateway decoded from
- * "%00" would be one. Rather than fail the invocation (a 502 for a client's typo), such an
- * event is parsed again with each \u0000 escape turned into \u0001: still a control character,
- * which every later check rejects, and the same length. */
+/* jansson keys are C strings, so a NUL in an object key is refused, and a query parameter name
+ * API Gateway decoded from "%00" would be one. Rather than fail the invocation (a 502 for a
+ * client's typo), such an event is read again with every \u0000 escape taken as U+0001: still a
+ * control character, which every later check rejects, and the same length. */
 static json_t *load_event(const char *event, size_t len) {
-    const size_t flags = JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL; /* no number is read */
-    json_error_t err;
-    json_t *root = json_loadb(event, len, flags, &err);
-    if (root || json_error_code(&err) != json_error_null_byte_in_key)
+    const unsigned flags = JPARSE_ALLOW_NUL | JPARSE_INT_AS_REAL; /* no number is read */
+    jparse_error err;
+    json_t *root = jparse(event, len, flags, &err);
+    if (root || err != JPARSE_NUL_IN_KEY)
         return root;
-    buf copy;
-    buf_init(&copy, len);
-    if (buf_append(&copy, event, len) == UA_OK) {
-        for (size_t i = 0; i + 1 < len; i++) {
-            if (copy.data[i] != '\\')
-                continue;
-            if (len - i >= 6 && memcmp(copy.data + i + 1, "u0000", 5) == 0)
-                copy.data[i + 5] = '1';
-            i++; /* the escaped character never starts another escape */
-        }
-        root = json_loadb(copy.data, len, flags, &err);
-    }
-    buf_free(&copy);
-    return root;
+    return jparse(event, len, flags | JPARSE_NUL_AS_SOH, NULL);
 }
 
 static apigw_format detect_format(const json_t *root) {

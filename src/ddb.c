@@ -1,6 +1,7 @@
 /* ddb.c — the DynamoDB client: signs JSON 1.0 requests, sends them, retries within a deadline. */
 #include "ddb.h"
 #include "http.h"
+#include "jparse.h"
 #include "sigv4.h"
 
 #include <ctype.h>
@@ -339,7 +340,7 @@ static verdict attempt(ddb_client *c, const char *target, size_t body_len, int64
         return V_RETRY;
     /* Items written by other clients may hold U+0000; that is theirs to judge, not a bad reply. */
     reply->body =
-        json_loadb(c->res.body.data ? c->res.body.data : "", c->res.body.len, JSON_ALLOW_NUL, NULL);
+        jparse(c->res.body.data ? c->res.body.data : "", c->res.body.len, JPARSE_ALLOW_NUL, NULL);
     if (!json_is_object(reply->body)) {
         json_decref(reply->body);
         reply->body = NULL;
