@@ -35,10 +35,12 @@ typedef enum ddb_status {
 } ddb_status;
 
 typedef struct ddb_reply {
-    json_t *body;        /* new reference: the parsed response or error document, or NULL */
-    char error_type[96]; /* __type after its '#' (e.g. "ThrottlingException"), "" if none */
-    unsigned attempts;   /* HTTP requests made, retries included */
-    long http_status;    /* of the last attempt, 0 when none completed */
+    json_t *body; /* new reference: the parsed response or error document, or NULL */
+    /* __type after its '#' (e.g. "ThrottlingException"); when no answer came or it could not be
+     * read, what went wrong ("transport: " and curl's message, ...); "" on success */
+    char error_type[96];
+    unsigned attempts; /* HTTP requests made, retries included */
+    long http_status;  /* of the last attempt, 0 when none completed */
 } ddb_reply;
 
 void ddb_reply_init(ddb_reply *r);

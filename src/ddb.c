@@ -277,6 +277,17 @@ static bool crc_mismatch(const http_result *res) {
     return want != ddb_crc32(res->body.data, res->body.len);
 }
 
+/* When DynamoDB gave no answer to name, error_type says what went wrong instead, for the log:
+ * what, then curl's message when there is one. */
+static void no_answer(ddb_reply *reply, const char *what, const char *detail) {
+    const char *parts[] = {what, detail && *detail ? ": " : "", detail ? detail : ""};
+    size_t n = 0, room = sizeof reply->error_type;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        for (const char *p = parts[i]; *p && n + 1 < room; p++) /* cut, never overrun */
+            reply->error_type[n++] = *p;
+    reply->error_type[n] = '\0';
+}
+
 /* Signs and sends the request once, then judges the answer. */
 static verdict attempt(ddb_client *c, const char *target, size_t body_len, int64_t timeout_ms,
                        ddb_reply *reply) {
@@ -329,21 +340,26 @@ static verdict attempt(ddb_client *c, const char *target, size_t body_len, int64
         case HTTP_NOT_SENT:
         case HTTP_TIMEOUT:
         case HTTP_BROKEN:
+            no_answer(reply, "transport", c->res.error);
             return V_RETRY;
         case HTTP_TOO_BIG:
         case HTTP_FAILED:
+            no_answer(reply, out == HTTP_TOO_BIG ? "reply too large" : "transport", c->res.error);
             return V_FAILED;
     }
 
     /* A damaged or unparseable body is treated like a dropped connection. */
-    if (crc_mismatch(&c->res))
+    if (crc_mismatch(&c->res)) {
+        no_answer(reply, "reply failed its CRC32 check", NULL);
         return V_RETRY;
+    }
     /* Items written by other clients may hold U+0000; that is theirs to judge, not a bad reply. */
     reply->body =
         jparse(c->res.body.data ? c->res.body.data : "", c->res.body.len, JPARSE_ALLOW_NUL, NULL);
     if (!json_is_object(reply->body)) {
         json_decref(reply->body);
         reply->body = NULL;
+        no_answer(reply, "reply is not a JSON object", NULL);
         return ddb_is_retryable(c->res.status, NULL) || c->res.status < 300 ? V_RETRY : V_FAILED;
     }
     if (c->res.status >= 200 && c->res.status < 300)
@@ -374,8 +390,11 @@ ddb_status ddb_client_call(ddb_client *c, ddb_op op, const json_t *request, int6
 
     for (unsigned n = 1;; n++) {
         int64_t left = stop_at - now_ms();
-        if (left <= 0)
+        if (left <= 0) {
+            if (n == 1)
+                no_answer(reply, "no time left for a request", NULL);
             return DDB_UNAVAILABLE;
+        }
         switch (attempt(c, target, body_len,
                         left < UA_DDB_ATTEMPT_TIMEOUT_MS ? left : UA_DDB_ATTEMPT_TIMEOUT_MS,
                         reply)) {

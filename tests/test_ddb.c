@@ -802,6 +802,9 @@ static void test_unreachable_endpoint_is_unavailable(void **state) {
     assert_true(wall_ms() < deadline);
     assert_int_equal(reply.attempts, UA_DDB_MAX_ATTEMPTS);
     assert_int_equal(reply.http_status, 0);
+    /* The log gets curl's reason, since DynamoDB gave none. */
+    assert_memory_equal(reply.error_type, "transport: ", 11);
+    assert_non_null(strstr(reply.error_type, "onnect"));
     json_decref(req);
     ddb_reply_clear(&reply);
     ddb_client_free(c);
@@ -812,7 +815,21 @@ static void test_no_time_left_sends_nothing(void **state) {
     assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + UA_DEADLINE_MARGIN_MS - 10),
                      DDB_UNAVAILABLE);
     assert_int_equal(fx->reply.attempts, 0);
+    assert_string_equal(fx->reply.error_type, "no time left for a request");
     assert_int_equal(fake_http_request_count(fx->fake), 0);
+}
+
+/* When every answer is unreadable, the log says how the last one was. */
+static void test_unreadable_replies_are_named(void **state) {
+    fixture *fx = *state;
+    for (unsigned i = 0; i < UA_DDB_MAX_ATTEMPTS; i++)
+        fake_http_push(fx->fake, &(fake_response){.body = "[]"});
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 20000), DDB_UNAVAILABLE);
+    assert_string_equal(fx->reply.error_type, "reply is not a JSON object");
+    fake_http_push(fx->fake, &(fake_response){.body = "{\"Item\":{}}", .fault = FAKE_BAD_CRC});
+    push_ok(fx, "{\"Item\":{}}");
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_OK);
+    assert_string_equal(fx->reply.error_type, ""); /* a success clears the retried failure */
 }
 
 static void test_bad_arguments_fail_without_a_request(void **state) {
@@ -871,6 +888,7 @@ int main(void) {
                                         teardown),
         cmocka_unit_test(test_unreachable_endpoint_is_unavailable),
         cmocka_unit_test_setup_teardown(test_no_time_left_sends_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unreadable_replies_are_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments_fail_without_a_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_reaches_the_client, setup, teardown),
     };

@@ -239,6 +239,8 @@ class DynamoUnreachableTest(_FailureCase):
             with self.subTest(method=method, path=path):
                 r, t0 = self.timed(method, path, body)
                 self.assert_503(r, t0)
+                # The log line says why: curl's reason, as DynamoDB gave none.
+                self.assertIn("transport: ", self.only_line(r).get("ddbError", ""))
 
     def test_checks_before_dynamodb_still_answer(self):
         self.assert_problem(self.rest("POST", "/users", {"name": ""}), 400, "VALIDATION_FAILED")
