@@ -7,7 +7,9 @@
  * still works on jansson's data model.
  *
  * It accepts exactly what json_loadb accepts with the matching flags, and builds an equal
- * tree: the fuzz_jparse target holds the two readers to that on arbitrary input. In
+ * tree: the fuzz_jparse target holds the two readers to that on arbitrary input. The one
+ * exception is deliberate: a raw NUL byte is always refused, where jansson skips one that
+ * follows a number or a literal. In
  * particular: RFC 8259 grammar; an object or array at the top; strict UTF-8 (no overlongs,
  * surrogates or values past U+10FFFF) and no raw control characters in strings; \u escapes
  * with paired surrogates; nesting to a depth of JSON_PARSER_MAX_DEPTH values; a number whose
