@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct buf {
@@ -17,10 +18,16 @@ typedef struct buf {
     size_t len; /* bytes in use, excluding the trailing NUL */
     size_t cap; /* bytes allocated */
     size_t max; /* len may never exceed this */
+    bool wipe;  /* holds secrets: every byte is wiped before its memory is reused or freed */
 } buf;
 
 /* Empty buffer that will refuse to hold more than max bytes. Allocates nothing. */
 void buf_init(buf *b, size_t max);
+
+/* As buf_init, for a buffer that will hold a secret (a signature, a session token): buf_reset,
+ * buf_free and growth wipe the old bytes (OPENSSL_cleanse) before the memory is reused or
+ * freed. */
+void buf_init_secret(buf *b, size_t max);
 
 /* Appends n bytes; UA_ERR_TOO_BIG (and b unchanged) when len would pass max. */
 UA_WARN_UNUSED ua_status buf_append(buf *b, const void *p, size_t n);
@@ -36,7 +43,8 @@ UA_WARN_UNUSED ua_status buf_append_json(buf *b, const json_t *doc);
 /* The contents as a C string: "" for an empty buffer, never NULL. Borrowed. */
 const char *buf_str(const buf *b);
 
-/* Forgets the contents but keeps the memory, for reuse across invocations. */
+/* Forgets the contents but keeps the memory, for reuse across invocations (wiping it first
+ * when the buffer holds secrets). */
 void buf_reset(buf *b);
 
 /* Frees the memory; the buffer may be used again after buf_init. */

@@ -80,12 +80,14 @@ static inline int ua_hex_value(unsigned char c) {
 #define UA_MAX_REQUEST_ID     128u
 
 /* ---- DynamoDB retry policy (users-api.md, "When DynamoDB misbehaves") ---- */
-#define UA_DDB_MAX_ATTEMPTS       8  /* first try plus up to 7 retries */
-#define UA_DDB_BACKOFF_BASE_MS    25 /* full jitter: sleep uniform in [0, min(cap, base*2^n)) */
-#define UA_DDB_BACKOFF_CAP_MS     1000
-#define UA_DDB_ATTEMPT_TIMEOUT_MS 3000 /* one attempt never waits longer than this */
-#define UA_DDB_CONNECT_TIMEOUT_MS 1000
-#define UA_DEADLINE_MARGIN_MS     300 /* kept back from the invocation deadline to answer */
-#define UA_RETRY_AFTER_SECONDS    1   /* Retry-After sent with a 503 */
+#define UA_DDB_MAX_ATTEMPTS             8 /* first try plus up to 7 retries */
+#define UA_DDB_BACKOFF_BASE_MS          25 /* full jitter: sleep uniform in [0, min(cap, base*2^n)) */
+#define UA_DDB_BACKOFF_CAP_MS           1000
+#define UA_DDB_ATTEMPT_TIMEOUT_MS       2000 /* one attempt never waits longer than this, */
+#define UA_DDB_MIN_ATTEMPT_MS           100 /* nor longer than half the time left, unless under this */
+#define UA_DDB_CONNECT_TIMEOUT_MS       500 /* TCP + TLS set-up of one attempt, at most */
+#define UA_DDB_CREDENTIAL_FAILURE_LIMIT 3   /* calls in a row: then 503 and a fresh environment */
+#define UA_DEADLINE_MARGIN_MS           300 /* kept back from the invocation deadline to answer */
+#define UA_RETRY_AFTER_SECONDS          1   /* Retry-After sent with a 503 */
 
 #endif

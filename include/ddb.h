@@ -39,8 +39,12 @@ typedef struct ddb_reply {
     /* __type after its '#' (e.g. "ThrottlingException"); when no answer came or it could not be
      * read, what went wrong ("transport: " and curl's message, ...); "" on success */
     char error_type[96];
-    unsigned attempts; /* HTTP requests made, retries included */
+    unsigned attempts; /* HTTP requests sent, retries (ours and libcurl's silent ones) included */
     long http_status;  /* of the last attempt, 0 when none completed */
+    /* A request of this call other than the one answered in body may have been applied: its
+     * answer was lost (timeout, dropped connection, a 5xx, a damaged reply). A write's
+     * condition failure is then not proof that the write did not happen. */
+    bool maybe_applied;
 } ddb_reply;
 
 void ddb_reply_init(ddb_reply *r);
@@ -63,6 +67,7 @@ typedef struct ddb_config {
     const char *secret_access_key; /* required */
     const char *session_token;     /* NULL when none */
     const char *ca_file;           /* NULL: http_default_ca_file() */
+    bool allow_plain_http; /* an http:// endpoint off loopback (USERS_ALLOW_HTTP_ENDPOINT) */
 } ddb_config;
 
 typedef struct ddb_client ddb_client;
@@ -72,9 +77,17 @@ typedef struct ddb_client ddb_client;
 /* Largest request document sent: TransactWriteItems carries up to 4 MB of items. */
 #define DDB_MAX_REQUEST_BYTES ((size_t)4 * 1024 * 1024)
 
-/* Copies what it needs from cfg. NULL on bad config (message in err) or out of memory. */
-ddb_client *ddb_client_new(const ddb_config *cfg, char *err, size_t err_len);
-void ddb_client_free(ddb_client *c);
+/* Copies what it needs from cfg (the caller may then wipe its secrets). NULL on bad config
+ * (message in err) or out of memory. An endpoint must be https://, or http:// to a loopback
+ * host (127.0.0.0/8, [::1], localhost) unless cfg->allow_plain_http. */
+UA_WARN_UNUSED ddb_client *ddb_client_new(const ddb_config *cfg, char *err, size_t err_len);
+void ddb_client_free(ddb_client *c); /* wipes the credentials and signing key it held */
+
+/* Whether DynamoDB refused the credentials (UnrecognizedClient, InvalidSignature,
+ * ExpiredToken, MissingAuthenticationToken) on UA_DDB_CREDENTIAL_FAILURE_LIMIT calls in a
+ * row. The call that reached the limit returned DDB_UNAVAILABLE; the process should exit so
+ * that Lambda starts a fresh environment with fresh credentials. */
+bool ddb_client_credentials_dead(const ddb_client *c);
 
 /* The endpoint the AWS SDKs would use: AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL,
  * else NULL (the regional default). Borrowed from the environment. */
@@ -89,8 +102,13 @@ ddb_port ddb_client_port(ddb_client *c);
  * the attempts, and reply->body/error_type the last answer: the result on DDB_OK, the error
  * document otherwise (with "Item" on DDB_CONDITION_FAILED when asked for), NULL when the last
  * attempt got no parseable answer. */
-ddb_status ddb_client_call(ddb_client *c, ddb_op op, const json_t *request, int64_t deadline_ms,
-                           ddb_reply *reply);
+UA_WARN_UNUSED ddb_status ddb_client_call(ddb_client *c, ddb_op op, const json_t *request,
+                                          int64_t deadline_ms, ddb_reply *reply);
+
+/* How long one attempt may wait when left ms remain before the client must stop: half of it,
+ * so that a retry still fits after a stalled connection, at most UA_DDB_ATTEMPT_TIMEOUT_MS;
+ * all of it when half would be under UA_DDB_MIN_ATTEMPT_MS (that attempt is the last). */
+int64_t ddb_attempt_timeout_ms(int64_t left);
 
 /* ---- Pieces exposed for tests and the fuzzers ---- */
 

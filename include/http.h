@@ -10,6 +10,7 @@
 #include "common.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct http_client http_client;
 
@@ -42,6 +43,9 @@ typedef enum http_outcome {
 
 typedef struct http_result {
     long status;     /* HTTP status when HTTP_DONE, else 0 */
+    unsigned sends;  /* times the request went out: 0 when no connection was made, 2 when curl
+                        found a reused connection dead and sent the request again on a new one
+                        (the first may have reached the server and been acted on) */
     buf body;        /* response body; owned, reused across calls */
     buf headers;     /* response headers as "name: value\n" lines; owned, reused */
     char error[128]; /* curl's message when not HTTP_DONE */
@@ -59,11 +63,15 @@ void http_result_init(http_result *r);
 void http_result_free(http_result *r);
 
 /* Performs one call; r is reset first. Never follows redirects. */
-http_outcome http_perform(http_client *c, const http_call *call, http_result *r);
+UA_WARN_UNUSED http_outcome http_perform(http_client *c, const http_call *call, http_result *r);
 
 /* Value of response header name (case-insensitive), trimmed; false when absent. Borrowed from
  * r->headers until the next call. */
 bool http_result_header(const http_result *r, const char *name, ua_span *value);
+
+/* An HTTP date (IMF-fixdate, as in a Date header, or the obsolete forms) as epoch seconds;
+ * false when it is not one. */
+bool http_parse_date(ua_span date, int64_t *epoch_s);
 
 /* The CA bundle to verify peers with: $SSL_CERT_FILE if set, else the first that exists of
  * Amazon Linux's and Debian's bundle paths, else NULL. */

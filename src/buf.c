@@ -1,6 +1,8 @@
 /* buf.c — bounded growable byte buffer (see buf.h). */
 #include "buf.h"
 
+#include <openssl/crypto.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,32 @@ void buf_init(buf *b, size_t max) {
     b->len = 0;
     b->cap = 0;
     b->max = max;
+    b->wipe = false;
+}
+
+void buf_init_secret(buf *b, size_t max) {
+    buf_init(b, max);
+    b->wipe = true;
+}
+
+/* Overwrites the whole block of a secret-holding buffer: a formatting attempt that did not fit
+ * may have left bytes past len. */
+static void wipe(buf *b) {
+    if (b->wipe && b->data)
+        OPENSSL_cleanse(b->data, b->cap);
+}
+
+/* realloc, except that a secret-holding buffer's old block is wiped before it is freed. */
+static char *regrow(buf *b, size_t cap) {
+    if (!b->wipe)
+        return realloc(b->data, cap);
+    char *p = malloc(cap);
+    if (p && b->data) {
+        memcpy(p, b->data, b->len + 1);
+        wipe(b);
+        free(b->data);
+    }
+    return p;
 }
 
 /* Makes room for extra more bytes plus the trailing NUL, growing geometrically. */
@@ -22,7 +50,7 @@ static ua_status reserve(buf *b, size_t extra) {
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    char *p = realloc(b->data, cap);
+    char *p = regrow(b, cap);
     if (!p)
         return UA_ERR_NOMEM;
     b->data = p;
@@ -110,12 +138,14 @@ const char *buf_str(const buf *b) {
 }
 
 void buf_reset(buf *b) {
+    wipe(b);
     b->len = 0;
     if (b->data)
         b->data[0] = '\0';
 }
 
 void buf_free(buf *b) {
+    wipe(b);
     free(b->data);
     b->data = NULL;
     b->len = 0;

@@ -4,6 +4,8 @@
 #include "jparse.h"
 #include "sigv4.h"
 
+#include <openssl/crypto.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,12 +33,21 @@ struct ddb_client {
     sigv4_output sig;    /* its authorization buf is reused across calls */
     char *req;           /* the request document of the current call, reused */
     size_t req_cap;
-    http_result res; /* reused: its bufs keep their memory */
-    uint64_t rng;    /* backoff jitter */
+    http_result res;              /* reused: its bufs keep their memory */
+    uint64_t rng;                 /* backoff jitter */
+    int64_t clock_skew_s;         /* DynamoDB's clock less ours, learnt from its Date header */
+    unsigned credential_failures; /* calls in a row whose answer refused our credentials */
 };
 
 /* How one attempt ended: a final status, or try again. */
-typedef enum verdict { V_OK, V_CONDITION, V_FAILED, V_RETRY } verdict;
+typedef enum verdict {
+    V_OK,
+    V_CONDITION,
+    V_FAILED,
+    V_RETRY,      /* not applied (throttled, never sent): try again */
+    V_RETRY_LOST, /* the answer was lost or damaged: it may have been applied; try again */
+    V_SKEWED      /* refused for our clock, now corrected from the answer: sign again */
+} verdict;
 
 /* ---- Environment and configuration ---- */
 
@@ -74,10 +85,34 @@ static char *dup_n(const char *s, size_t n) {
     return d;
 }
 
+/* Whether host (an authority without its port) names this machine: localhost, [::1], or an
+ * IPv4 address in 127.0.0.0/8 written as a dotted quad. */
+static bool loopback_host(const char *h, size_t n) {
+    if ((n == 9 && strncasecmp(h, "localhost", 9) == 0) || (n == 5 && memcmp(h, "[::1]", 5) == 0))
+        return true;
+    if (n < 4 || memcmp(h, "127.", 4) != 0)
+        return false;
+    unsigned parts = 0, value = 0, digits = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || h[i] == '.') {
+            if (digits == 0 || value > 255)
+                return false;
+            parts++, value = 0, digits = 0;
+        } else if (isdigit((unsigned char)h[i]) && digits < 3) {
+            value = value * 10 + (unsigned)(h[i] - '0'), digits++;
+        } else {
+            return false;
+        }
+    }
+    return parts == 4;
+}
+
 /* Splits endpoint into the URL curl is given, the Host header and the request path. The Host
  * header is set explicitly (curl then sends ours), and it omits the scheme's default port as
- * curl and the SDKs do, so what is signed is what arrives. */
-static bool parse_endpoint(ddb_client *c, const char *endpoint, char *err, size_t err_len) {
+ * curl and the SDKs do, so what is signed is what arrives. Plain http:// carries the signed
+ * requests in the clear: it is taken only for loopback, unless the caller allows it. */
+static bool parse_endpoint(ddb_client *c, const char *endpoint, bool allow_plain_http, char *err,
+                           size_t err_len) {
     size_t scheme_len;
     bool https;
     if (strncasecmp(endpoint, "https://", 8) == 0)
@@ -99,7 +134,7 @@ static bool parse_endpoint(ddb_client *c, const char *endpoint, char *err, size_
         snprintf(err, err_len, "endpoint is not scheme://host[:port][/path]");
         return false;
     }
-    size_t host_len = auth_len;
+    size_t host_len = auth_len, name_len = auth_len;
     const char *port = NULL;
     for (size_t i = auth_len; i > 0; i--) {
         if (auth[i - 1] == ':') {
@@ -110,10 +145,18 @@ static bool parse_endpoint(ddb_client *c, const char *endpoint, char *err, size_
             break;
     }
     if (port) {
+        name_len = (size_t)(port - 1 - auth);
         size_t port_len = (size_t)(auth + auth_len - port);
         if ((https && port_len == 3 && memcmp(port, "443", 3) == 0) ||
             (!https && port_len == 2 && memcmp(port, "80", 2) == 0))
-            host_len = (size_t)(port - 1 - auth);
+            host_len = name_len;
+    }
+    if (!https && !allow_plain_http && !loopback_host(auth, name_len)) {
+        snprintf(err, err_len,
+                 "endpoint %.*s is plain http:// off loopback (127.0.0.0/8, [::1], localhost); "
+                 "use https:// or set USERS_ALLOW_HTTP_ENDPOINT=1",
+                 (int)(scheme_len + auth_len), endpoint);
+        return false;
     }
     c->host = dup_n(auth, host_len);
     c->path = path_len ? dup_n(path, path_len) : dup_n("/", 1);
@@ -173,7 +216,7 @@ ddb_client *ddb_client_new(const ddb_config *cfg, char *err, size_t err_len) {
         return NULL;
     }
     sigv4_signer_init(&c->signer);
-    buf_init(&c->sig.authorization, DDB_MAX_AUTH);
+    buf_init_secret(&c->sig.authorization, DDB_MAX_AUTH);
     http_result_init(&c->res);
     c->rng = random_seed();
 
@@ -182,7 +225,7 @@ ddb_client *ddb_client_new(const ddb_config *cfg, char *err, size_t err_len) {
         snprintf(regional, sizeof regional, "https://dynamodb.%s.amazonaws.com", cfg->region);
         endpoint = regional;
     }
-    if (!parse_endpoint(c, endpoint, err, err_len))
+    if (!parse_endpoint(c, endpoint, cfg->allow_plain_http, err, err_len))
         goto fail;
     const char *ca = cfg->ca_file ? cfg->ca_file : http_default_ca_file();
     c->region = strdup(cfg->region);
@@ -206,9 +249,7 @@ fail:
 static void free_secret(char *s) {
     if (!s)
         return;
-    volatile char *p = s;
-    while (*p)
-        *p++ = '\0';
+    OPENSSL_cleanse(s, strlen(s));
     free(s);
 }
 
@@ -218,6 +259,7 @@ void ddb_client_free(ddb_client *c) {
     http_client_free(c->http);
     http_result_free(&c->res);
     buf_free(&c->sig.authorization);
+    OPENSSL_cleanse(c->sig.signature, sizeof c->sig.signature);
     sigv4_signer_init(&c->signer);
     free_secret(c->secret_access_key);
     free_secret(c->session_token);
@@ -288,6 +330,70 @@ static void no_answer(ddb_reply *reply, const char *what, const char *detail) {
     reply->error_type[n] = '\0';
 }
 
+/* Whether DynamoDB refused our credentials: a wrong key or signature, an expired or missing
+ * token. A fresh environment gets fresh credentials; a retry here would not. */
+static bool credentials_refused(const char *type) {
+    static const char *const types[] = {"UnrecognizedClientException", "InvalidSignatureException",
+                                        "ExpiredTokenException",
+                                        "MissingAuthenticationTokenException"};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(type, types[i]) == 0)
+            return true;
+    return false;
+}
+
+/* When the refusal blames our clock ("Signature expired: ..." or "Signature not yet current:
+ * ..."), learns DynamoDB's clock from the answer's Date header. true when that changed the
+ * skew, so that signing again can succeed. */
+static bool correct_clock(ddb_client *c, const char *type, const json_t *body) {
+    const char *msg = json_string_value(json_object_get(body, "message"));
+    if (!msg)
+        msg = json_string_value(json_object_get(body, "Message"));
+    bool skewed = strcmp(type, "RequestTimeTooSkewed") == 0 ||
+                  (strcmp(type, "InvalidSignatureException") == 0 && msg &&
+                   (strstr(msg, "Signature expired") || strstr(msg, "Signature not yet current")));
+    ua_span date;
+    int64_t server_s;
+    if (!skewed || !http_result_header(&c->res, "Date", &date) || !http_parse_date(date, &server_s))
+        return false;
+    int64_t skew = server_s - (int64_t)time(NULL);
+    if (skew == c->clock_skew_s)
+        return false;
+    c->clock_skew_s = skew;
+    return true;
+}
+
+/* Judges a complete answer: a result, a condition failure, or an error to retry or not. */
+static verdict judge(ddb_client *c, ddb_reply *reply) {
+    /* A damaged or unparseable body is treated like a dropped connection. */
+    if (crc_mismatch(&c->res)) {
+        no_answer(reply, "reply failed its CRC32 check", NULL);
+        return V_RETRY_LOST;
+    }
+    /* Items written by other clients may hold U+0000; that is theirs to judge, not a bad reply. */
+    reply->body =
+        jparse(c->res.body.data ? c->res.body.data : "", c->res.body.len, JPARSE_ALLOW_NUL, NULL);
+    if (!json_is_object(reply->body)) {
+        json_decref(reply->body);
+        reply->body = NULL;
+        no_answer(reply, "reply is not a JSON object", NULL);
+        return ddb_is_retryable(c->res.status, NULL) || c->res.status < 300 ? V_RETRY_LOST
+                                                                            : V_FAILED;
+    }
+    if (c->res.status >= 200 && c->res.status < 300)
+        return V_OK;
+    ddb_parse_error_type(reply->body, reply->error_type, sizeof reply->error_type);
+    /* A 5xx may come after the write was applied (InternalServerError says so); a 4xx is
+     * DynamoDB's refusal to act. */
+    if (ddb_is_retryable(c->res.status, reply->error_type))
+        return c->res.status >= 500 ? V_RETRY_LOST : V_RETRY;
+    if (strcmp(reply->error_type, "ConditionalCheckFailedException") == 0)
+        return V_CONDITION;
+    if (correct_clock(c, reply->error_type, reply->body))
+        return V_SKEWED;
+    return V_FAILED;
+}
+
 /* Signs and sends the request once, then judges the answer. */
 static verdict attempt(ddb_client *c, const char *target, size_t body_len, int64_t timeout_ms,
                        ddb_reply *reply) {
@@ -301,7 +407,8 @@ static verdict attempt(ddb_client *c, const char *target, size_t body_len, int64
                                 .body = c->req,
                                 .body_len = body_len,
                                 .normalize_path = true};
-    if (sigv4_sign(&c->signer, &creds, c->region, "dynamodb", time(NULL), &sreq, &c->sig) != UA_OK)
+    time_t now = (time_t)((int64_t)time(NULL) + c->clock_skew_s);
+    if (sigv4_sign(&c->signer, &creds, c->region, "dynamodb", now, &sreq, &c->sig) != UA_OK)
         return V_FAILED;
 
     http_header headers[7] = {
@@ -315,6 +422,8 @@ static verdict attempt(ddb_client *c, const char *target, size_t body_len, int64
     size_t n_headers = 6;
     if (c->session_token)
         headers[n_headers++] = (http_header){"X-Amz-Security-Token", c->session_token};
+    int64_t connect_ms =
+        timeout_ms < UA_DDB_CONNECT_TIMEOUT_MS ? timeout_ms : UA_DDB_CONNECT_TIMEOUT_MS;
     const http_call call = {
         .method = "POST",
         .url = c->url,
@@ -323,53 +432,61 @@ static verdict attempt(ddb_client *c, const char *target, size_t body_len, int64
         .body = c->req,
         .body_len = body_len,
         .timeout_ms = (long)timeout_ms,
-        .connect_timeout_ms =
-            (long)(timeout_ms < UA_DDB_CONNECT_TIMEOUT_MS ? timeout_ms : UA_DDB_CONNECT_TIMEOUT_MS),
+        .connect_timeout_ms = (long)connect_ms,
         .max_response = UA_MAX_DDB_RESPONSE,
     };
     http_outcome out = http_perform(c->http, &call, &c->res);
+    /* The signature is done with: wipe it (the Authorization buf is wiped when next reset). */
+    OPENSSL_cleanse(c->sig.signature, sizeof c->sig.signature);
 
-    reply->attempts++;
+    /* curl counts as one call a request it sent twice (a reused connection found dead): the
+     * count is of requests that went out, and the first of two may have been applied. */
+    reply->attempts += c->res.sends > 1 ? c->res.sends : 1;
+    if (c->res.sends > 1)
+        reply->maybe_applied = true;
     reply->http_status = out == HTTP_DONE ? c->res.status : 0;
     reply->error_type[0] = '\0';
     json_decref(reply->body);
     reply->body = NULL;
     switch (out) {
         case HTTP_DONE:
-            break;
+            return judge(c, reply);
         case HTTP_NOT_SENT:
         case HTTP_TIMEOUT:
         case HTTP_BROKEN:
             no_answer(reply, "transport", c->res.error);
-            return V_RETRY;
+            return c->res.sends > 0 ? V_RETRY_LOST : V_RETRY;
         case HTTP_TOO_BIG:
         case HTTP_FAILED:
             no_answer(reply, out == HTTP_TOO_BIG ? "reply too large" : "transport", c->res.error);
+            if (c->res.sends > 0)
+                reply->maybe_applied = true;
             return V_FAILED;
     }
-
-    /* A damaged or unparseable body is treated like a dropped connection. */
-    if (crc_mismatch(&c->res)) {
-        no_answer(reply, "reply failed its CRC32 check", NULL);
-        return V_RETRY;
-    }
-    /* Items written by other clients may hold U+0000; that is theirs to judge, not a bad reply. */
-    reply->body =
-        jparse(c->res.body.data ? c->res.body.data : "", c->res.body.len, JPARSE_ALLOW_NUL, NULL);
-    if (!json_is_object(reply->body)) {
-        json_decref(reply->body);
-        reply->body = NULL;
-        no_answer(reply, "reply is not a JSON object", NULL);
-        return ddb_is_retryable(c->res.status, NULL) || c->res.status < 300 ? V_RETRY : V_FAILED;
-    }
-    if (c->res.status >= 200 && c->res.status < 300)
-        return V_OK;
-    ddb_parse_error_type(reply->body, reply->error_type, sizeof reply->error_type);
-    if (ddb_is_retryable(c->res.status, reply->error_type))
-        return V_RETRY;
-    if (strcmp(reply->error_type, "ConditionalCheckFailedException") == 0)
-        return V_CONDITION;
     return V_FAILED;
+}
+
+int64_t ddb_attempt_timeout_ms(int64_t left) {
+    int64_t half = left / 2;
+    if (half < UA_DDB_MIN_ATTEMPT_MS)
+        return left;
+    return half < UA_DDB_ATTEMPT_TIMEOUT_MS ? half : UA_DDB_ATTEMPT_TIMEOUT_MS;
+}
+
+/* Ends a call: counts credential refusals in a row (any other answer from DynamoDB resets the
+ * count; no answer at all proves nothing), and past the limit answers DDB_UNAVAILABLE. */
+static ddb_status finish(ddb_client *c, ddb_status st, const ddb_reply *reply) {
+    if (st == DDB_FAILED && credentials_refused(reply->error_type))
+        c->credential_failures++;
+    else if (reply->http_status != 0)
+        c->credential_failures = 0;
+    if (st == DDB_FAILED && ddb_client_credentials_dead(c))
+        return DDB_UNAVAILABLE;
+    return st;
+}
+
+bool ddb_client_credentials_dead(const ddb_client *c) {
+    return c && c->credential_failures >= UA_DDB_CREDENTIAL_FAILURE_LIMIT;
 }
 
 ddb_status ddb_client_call(ddb_client *c, ddb_op op, const json_t *request, int64_t deadline_ms,
@@ -387,6 +504,7 @@ ddb_status ddb_client_call(ddb_client *c, ddb_op op, const json_t *request, int6
     if (deadline_ms <= 0)
         deadline_ms = now_ms() + DDB_DEFAULT_DEADLINE_MS;
     const int64_t stop_at = deadline_ms - UA_DEADLINE_MARGIN_MS;
+    bool resigned = false; /* the clock is corrected once per call at most */
 
     for (unsigned n = 1;; n++) {
         int64_t left = stop_at - now_ms();
@@ -395,20 +513,29 @@ ddb_status ddb_client_call(ddb_client *c, ddb_op op, const json_t *request, int6
                 no_answer(reply, "no time left for a request", NULL);
             return DDB_UNAVAILABLE;
         }
-        switch (attempt(c, target, body_len,
-                        left < UA_DDB_ATTEMPT_TIMEOUT_MS ? left : UA_DDB_ATTEMPT_TIMEOUT_MS,
-                        reply)) {
+        verdict v = attempt(c, target, body_len, ddb_attempt_timeout_ms(left), reply);
+        switch (v) {
             case V_OK:
-                return DDB_OK;
+                return finish(c, DDB_OK, reply);
             case V_CONDITION:
-                return DDB_CONDITION_FAILED;
+                return finish(c, DDB_CONDITION_FAILED, reply);
+            case V_SKEWED:
+                if (resigned)
+                    return finish(c, DDB_FAILED, reply);
+                resigned = true;
+                break;
             case V_FAILED:
-                return DDB_FAILED;
+                return finish(c, DDB_FAILED, reply);
+            case V_RETRY_LOST:
+                reply->maybe_applied = true;
+                break;
             case V_RETRY:
                 break;
         }
         if (n >= UA_DDB_MAX_ATTEMPTS)
             return DDB_UNAVAILABLE;
+        if (v == V_SKEWED)
+            continue; /* not a fault of DynamoDB's: no pause */
         /* A pause that would leave no time for another attempt is not worth taking. */
         int64_t pause = ddb_backoff_ms(n, next_random(c));
         if (pause >= stop_at - now_ms())

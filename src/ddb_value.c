@@ -25,6 +25,7 @@ void ddb_reply_init(ddb_reply *r) {
     r->error_type[0] = '\0';
     r->attempts = 0;
     r->http_status = 0;
+    r->maybe_applied = false;
 }
 
 void ddb_reply_clear(ddb_reply *r) {

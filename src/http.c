@@ -2,6 +2,7 @@
 #include "http.h"
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 struct http_client {
     CURL *easy; /* kept across calls: its connection cache is the keep-alive */
     char *ca_file;
-    buf line; /* one request header being formatted for curl */
+    buf line; /* one request header being formatted for curl; may hold a secret, so wiped */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -22,6 +23,7 @@ struct http_client {
 /* What the callbacks of one call write into. */
 typedef struct call_state {
     http_result *r;
+    unsigned sends;          /* times curl was about to send the request */
     ua_status body_status;   /* first failure appending the body */
     ua_status header_status; /* first failure appending a header */
 } call_state;
@@ -73,7 +75,7 @@ http_client *http_client_new(const char *ca_file) {
     http_client *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    buf_init(&c->line, HTTP_MAX_HEADER_LINE);
+    buf_init_secret(&c->line, HTTP_MAX_HEADER_LINE);
     if (ca_file && !(c->ca_file = strdup(ca_file)))
         goto fail;
     if (!(c->easy = curl_easy_init()) || !setup_handle(c))
@@ -96,6 +98,7 @@ void http_client_free(http_client *c) {
 
 void http_result_init(http_result *r) {
     r->status = 0;
+    r->sends = 0;
     buf_init(&r->body, 0);
     buf_init(&r->headers, UA_MAX_HEADER_BLOCK);
     r->error[0] = '\0';
@@ -140,6 +143,23 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata) {
     return n;
 }
 
+/* curl calls this each time it is about to send the request: once, or twice when it found a
+ * reused connection dead after sending and silently sent the request again on a new one. */
+static int on_send(void *userdata, char *primary_ip, char *local_ip, int primary_port,
+                   int local_port) {
+    (void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
+    ((call_state *)userdata)->sends++;
+    return CURL_PREREQFUNC_OK;
+}
+
+/* Frees a header list after wiping each line: Authorization and X-Amz-Security-Token are in
+ * there. (curl's own copy of the request, in its send buffer, is not ours to wipe.) */
+static void free_headers(struct curl_slist *list) {
+    for (struct curl_slist *l = list; l; l = l->next)
+        OPENSSL_cleanse(l->data, strlen(l->data));
+    curl_slist_free_all(list);
+}
+
 /* No CR or LF may reach the wire from a header we were given. */
 static bool header_safe(const char *s) {
     return strpbrk(s, "\r\n") == NULL;
@@ -170,11 +190,13 @@ static ua_status build_headers(http_client *c, const http_call *call, struct cur
         if (s == UA_OK && !(next = curl_slist_append(list, buf_str(&c->line))))
             s = UA_ERR_NOMEM;
         if (s != UA_OK) {
-            curl_slist_free_all(list);
+            buf_reset(&c->line);
+            free_headers(list);
             return s;
         }
         list = next;
     }
+    buf_reset(&c->line); /* wiped: the last line formatted may be a secret */
     *out = list;
     return UA_OK;
 }
@@ -201,7 +223,9 @@ static bool set_call_options(CURL *e, const http_call *call, struct curl_slist *
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
         curl_easy_setopt(e, CURLOPT_WRITEDATA, st) == CURLE_OK &&
         curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK &&
-        curl_easy_setopt(e, CURLOPT_HEADERDATA, st) == CURLE_OK;
+        curl_easy_setopt(e, CURLOPT_HEADERDATA, st) == CURLE_OK &&
+        curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_send) == CURLE_OK &&
+        curl_easy_setopt(e, CURLOPT_PREREQDATA, st) == CURLE_OK;
     if (!ok)
         return false;
     if (get)
@@ -254,6 +278,7 @@ http_outcome http_perform(http_client *c, const http_call *call, http_result *r)
     struct curl_slist *headers = NULL;
 
     r->status = 0;
+    r->sends = 0;
     r->error[0] = '\0';
     buf_reset(&r->body);
     buf_reset(&r->headers);
@@ -266,14 +291,15 @@ http_outcome http_perform(http_client *c, const http_call *call, http_result *r)
     }
     c->errbuf[0] = '\0';
     if (!set_call_options(c->easy, call, headers, &st)) {
-        curl_slist_free_all(headers);
+        free_headers(headers);
         set_error(r, "curl refused an option");
         return HTTP_FAILED;
     }
     CURLcode rc = curl_easy_perform(c->easy);
     /* The list must not outlive this call but the handle still points at it. */
     curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(headers);
+    free_headers(headers);
+    r->sends = st.sends;
 
     http_outcome out = outcome_of(rc, &st);
     if (out == HTTP_DONE) {
@@ -284,6 +310,19 @@ http_outcome http_perform(http_client *c, const http_call *call, http_result *r)
         set_error(r, c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
     }
     return out;
+}
+
+bool http_parse_date(ua_span date, int64_t *epoch_s) {
+    char text[64]; /* "Sun, 06 Nov 1994 08:49:37 GMT" is 29 bytes */
+    if (date.len == 0 || date.len >= sizeof text || memchr(date.ptr, '\0', date.len))
+        return false;
+    memcpy(text, date.ptr, date.len);
+    text[date.len] = '\0';
+    time_t t = curl_getdate(text, NULL);
+    if (t == (time_t)-1)
+        return false;
+    *epoch_s = (int64_t)t;
+    return true;
 }
 
 bool http_result_header(const http_result *r, const char *name, ua_span *value) {

@@ -8,12 +8,15 @@
 #include "runtime.h"
 #include "users.h"
 
+#include <openssl/crypto.h>
+
 #include <signal.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* Everything built once at start-up and kept across invocations. */
@@ -28,6 +31,20 @@ typedef struct app {
 static const char *env_or_null(const char *name) {
     const char *v = getenv(name);
     return v && *v ? v : NULL;
+}
+
+/* Wipes a secret's value where the environment holds it (also what /proc/self/environ shows),
+ * then removes the variable: once the client holds its own copy, the process keeps no other. */
+static void forget_secret(const char *name) {
+    char *v = getenv(name);
+    if (v)
+        OPENSSL_cleanse(v, strlen(v));
+    unsetenv(name);
+}
+
+static bool env_true(const char *name) {
+    const char *v = env_or_null(name);
+    return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
 }
 
 static double monotonic_ms(void) {
@@ -58,9 +75,15 @@ static int configure(app *a) {
                       .access_key_id = getenv("AWS_ACCESS_KEY_ID"),
                       .secret_access_key = getenv("AWS_SECRET_ACCESS_KEY"),
                       .session_token = env_or_null("AWS_SESSION_TOKEN"),
-                      .ca_file = NULL};
+                      .ca_file = NULL,
+                      .allow_plain_http = env_true("USERS_ALLOW_HTTP_ENDPOINT")};
+    if (cfg.endpoint)
+        log_message(LOG_WARN, NULL, "DynamoDB endpoint overridden: %s%s", cfg.endpoint,
+                    cfg.allow_plain_http ? " (USERS_ALLOW_HTTP_ENDPOINT is set)" : "");
     err[0] = '\0';
     a->ddb = ddb_client_new(&cfg, err, sizeof err);
+    forget_secret("AWS_SECRET_ACCESS_KEY");
+    forget_secret("AWS_SESSION_TOKEN");
     if (!a->ddb)
         goto fail;
     a->deps = (users_deps){.table = table,
@@ -223,6 +246,14 @@ int main(void) {
             break;
         }
         serve(&a);
+        if (ddb_client_credentials_dead(a.ddb)) {
+            /* A fresh environment starts with fresh credentials; this one cannot recover. */
+            log_message(LOG_ERROR, NULL,
+                        "DynamoDB refused the credentials on %d calls in a row; exiting",
+                        UA_DDB_CREDENTIAL_FAILURE_LIMIT);
+            rc = 1;
+            break;
+        }
         /* One huge event must not pin its memory for the life of the process. */
         if (a.inv.event.cap > UA_KEEP_EVENT_BUFFER)
             buf_free(&a.inv.event);

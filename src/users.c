@@ -19,6 +19,9 @@
 #define MAX_EXPRESSION      1024u /* an expression is built from names we choose and <= 16 tags */
 #define MAX_NEXT_TOKEN_JSON ((UA_MAX_NEXT_TOKEN_CHARS / 4u) * 3u + 2u)
 #define MAX_CHARSET_CHARS   32u /* longer charset names are not "utf-8" anyway */
+/* The attribute each create and update stores its request's random token in, so that a retry
+ * after a lost answer can tell its own earlier write from anybody else's (decisions.md). */
+#define WRITE_TOKEN "lastWriteToken"
 
 /* One request being handled: what every step needs to answer it. */
 typedef struct handling {
@@ -28,6 +31,7 @@ typedef struct handling {
     users_outcome *out;
     int64_t deadline_ms;
     route_match route;
+    char token[UA_UUID_LEN + 1]; /* this request's write token; "" until a write needs one */
 } handling;
 
 /* What a create or update body asks for; spans borrow from the parsed body. */
@@ -206,10 +210,23 @@ static ua_status ddb_failure(handling *h, ddb_status st) {
     return s == UA_OK ? api_response_set_header(h->resp, "Retry-After", secs) : s;
 }
 
+/* The item a failed condition returned (ALL_OLD), borrowed; NULL when there was none. */
+static const json_t *old_item(const ddb_reply *reply) {
+    const json_t *item = json_object_get(reply->body, "Item");
+    return json_is_object(item) ? item : NULL;
+}
+
+/* Whether the item a failed condition returned carries this request's write token: an earlier
+ * attempt of this very request was applied and its answer lost. */
+static bool written_by_this_request(const handling *h, const ddb_reply *reply) {
+    const char *token = ddb_item_s(old_item(reply), WRITE_TOKEN);
+    return reply->maybe_applied && h->token[0] && token && strcmp(token, h->token) == 0;
+}
+
 /* A write's condition failed: ALL_OLD tells a missing user (404) from another version (412)
  * without a second request. */
 static ua_status condition_failure(handling *h, const ddb_reply *reply) {
-    if (json_is_object(json_object_get(reply->body, "Item")))
+    if (old_item(reply))
         return problem(h, 412, "PRECONDITION_FAILED",
                        "The user's current version does not match If-Match");
     return not_found(h);
@@ -596,9 +613,15 @@ static ua_status expr_set(expr *e, const char *attr, const char *value_name, jso
     return st;
 }
 
-/* "attribute_exists(userId)", and " AND #version IN (:v0, ...)" when If-Match lists tags. */
-static ua_status condition(const if_match *m, expr *cond, expr *vars) {
+/* "attribute_exists(userId)"; for an update, " AND (attribute_not_exists(#lastWriteToken) OR
+ * #lastWriteToken <> :token)" (true on the first attempt, false on a retry of a write that was
+ * applied); and " AND #version IN (:v0, ...)" when If-Match lists tags. The token's name and
+ * value are the update expression's. */
+static ua_status condition(const if_match *m, bool guard_token, expr *cond, expr *vars) {
     ua_status st = buf_append_str(&cond->text, "attribute_exists(userId)");
+    if (st == UA_OK && guard_token)
+        st = buf_append_str(&cond->text, " AND (attribute_not_exists(#" WRITE_TOKEN
+                                         ") OR #" WRITE_TOKEN " <> :token)");
     if (st != UA_OK || !m->conditional)
         return st;
     st = buf_append_str(&cond->text, " AND #version IN (");
@@ -649,7 +672,7 @@ static ua_status op_get(handling *h) {
 }
 
 /* The item a create writes. emailLower is stored now, never returned, so that the phase 2
- * case-insensitive lookup and uniqueness need no migration. */
+ * case-insensitive lookup and uniqueness need no migration; nor is the write token. */
 static ua_status new_item(handling *h, const user_input *in, json_t **item) {
     char id[UA_UUID_LEN + 1], now[64], lower[UA_MAX_EMAIL_OCTETS + 1];
 
@@ -657,8 +680,10 @@ static ua_status new_item(handling *h, const user_input *in, json_t **item) {
     format_timestamp(h->deps->now_ms(h->deps->clock_ctx), now);
     email_lower(in->email, lower);
 
-    *item = json_pack("{s:o, s:o, s:o, s:o}", "userId", ddb_av_s(id), "name", av_span(in->name),
-                      "email", av_span(in->email), "emailLower", ddb_av_s(lower));
+    h->deps->new_id(h->token, h->deps->id_ctx);
+    *item = json_pack("{s:o, s:o, s:o, s:o, s:o}", "userId", ddb_av_s(id), "name",
+                      av_span(in->name), "email", av_span(in->email), "emailLower", ddb_av_s(lower),
+                      WRITE_TOKEN, ddb_av_s(h->token));
     if (!*item)
         return UA_ERR_NOMEM;
     if (in->age && json_object_set_new(*item, "age", ddb_av_n(json_integer_value(in->age))) != 0)
@@ -680,8 +705,9 @@ static ua_status put_user(handling *h, const json_t *item) {
     ddb_status ds = call_ddb(h, DDB_PUT_ITEM, request, &reply);
     json_decref(request);
 
-    /* A retry of a put DynamoDB had already applied meets our own item: that is success. */
-    if (ds == DDB_CONDITION_FAILED && json_equal(json_object_get(reply.body, "Item"), item))
+    /* A retry of a put DynamoDB had already applied meets our own item: that is success, and
+     * the answer is the one the first attempt would have given. */
+    if (ds == DDB_CONDITION_FAILED && written_by_this_request(h, &reply))
         ds = DDB_OK;
     ua_status st = UA_OK;
     if (ds != DDB_OK) {
@@ -737,6 +763,8 @@ static ua_status update_expression(handling *h, const user_input *in, expr *e) {
     if (st == UA_OK)
         st = expr_set(e, "updatedAt", "now", ddb_av_s(now));
     if (st == UA_OK)
+        st = expr_set(e, WRITE_TOKEN, "token", ddb_av_s(h->token));
+    if (st == UA_OK)
         st = buf_append_str(&e->text, ", #version = #version + :one");
     if (st == UA_OK)
         st = expr_name(e, "version");
@@ -750,20 +778,33 @@ static ua_status update_expression(handling *h, const user_input *in, expr *e) {
     return st;
 }
 
-/* The answer to a write whose condition failed or that DynamoDB refused. */
-static ua_status write_failure(handling *h, ddb_status ds, const ddb_reply *reply) {
-    return ds == DDB_CONDITION_FAILED ? condition_failure(h, reply) : ddb_failure(h, ds);
+/* The answer to a write whose condition failed or that DynamoDB refused. After a lost answer a
+ * failed condition proves nothing by itself: an earlier attempt may have been applied (an
+ * update's own token was checked before this). Only an item that still exists proves a delete
+ * was not applied (ids are never reused); anything else is an unknown outcome: 503 with
+ * Retry-After, never a 404 or 412 that may be false. */
+static ua_status write_failure(handling *h, ddb_status ds, const ddb_reply *reply,
+                               bool item_proves_not_applied) {
+    if (ds != DDB_CONDITION_FAILED)
+        return ddb_failure(h, ds);
+    if (reply->maybe_applied && !(item_proves_not_applied && old_item(reply))) {
+        snprintf(h->out->ddb_error, sizeof h->out->ddb_error,
+                 "ConditionalCheckFailedException after a lost answer: outcome unknown");
+        return ddb_failure(h, DDB_UNAVAILABLE);
+    }
+    return condition_failure(h, reply);
 }
 
 static ua_status update_user(handling *h, const user_input *in, const if_match *m) {
     expr set, cond;
+    h->deps->new_id(h->token, h->deps->id_ctx);
     ua_status st = expr_init(&set);
     if (expr_init(&cond) != UA_OK) /* both initialised, so both can be freed */
         st = UA_ERR_NOMEM;
     if (st == UA_OK)
         st = update_expression(h, in, &set);
     if (st == UA_OK)
-        st = condition(m, &cond, &set);
+        st = condition(m, true, &cond, &set);
     json_t *request = NULL;
     if (st == UA_OK) {
         request =
@@ -784,8 +825,10 @@ static ua_status update_user(handling *h, const user_input *in, const if_match *
     json_decref(request);
     if (ds == DDB_OK)
         st = send_user(h, 200, json_object_get(reply.body, "Attributes"));
+    else if (ds == DDB_CONDITION_FAILED && written_by_this_request(h, &reply))
+        st = send_user(h, 200, old_item(&reply)); /* ALL_OLD is what this request wrote */
     else
-        st = write_failure(h, ds, &reply);
+        st = write_failure(h, ds, &reply, false);
     ddb_reply_clear(&reply);
     return st;
 }
@@ -814,7 +857,7 @@ static ua_status delete_user(handling *h, const if_match *m) {
     expr cond;
     ua_status st = expr_init(&cond);
     if (st == UA_OK)
-        st = condition(m, &cond, &cond);
+        st = condition(m, false, &cond, &cond);
     json_t *request = NULL;
     if (st == UA_OK) {
         request = json_pack("{s:s, s:o, s:s, s:s}", "TableName", h->deps->table, "Key",
@@ -842,7 +885,7 @@ static ua_status delete_user(handling *h, const if_match *m) {
         st = doc ? send_json(h, 200, doc) : UA_ERR_NOMEM;
         json_decref(doc);
     } else {
-        st = write_failure(h, ds, &reply);
+        st = write_failure(h, ds, &reply, true);
     }
     ddb_reply_clear(&reply);
     return st;
@@ -1157,7 +1200,12 @@ void users_handle(const users_deps *deps, const api_request *req, int64_t deadli
         safe.method = "";
     if (!safe.request_id)
         safe.request_id = "";
-    handling h = {deps, &safe, resp, outcome, deadline_ms, router_match(safe.method, safe.path)};
+    handling h = {.deps = deps,
+                  .req = &safe,
+                  .resp = resp,
+                  .out = outcome,
+                  .deadline_ms = deadline_ms,
+                  .route = router_match(safe.method, safe.path)};
 
     outcome->route = h.route.template;
     outcome->ddb_attempts = 0;

@@ -772,15 +772,152 @@ static void test_other_client_errors_fail(void **state) {
 
 static void test_stall_past_the_deadline_gives_up_in_time(void **state) {
     fixture *fx = *state;
-    fake_http_push(fx->fake, &(fake_response){.body = "{}", .stall_ms = 5000});
+    fake_http_set_default(fx->fake, &(fake_response){.body = "{}", .stall_ms = 5000});
     int64_t start = wall_ms(), deadline = start + 1000;
     assert_int_equal(call(fx, DDB_PUT_ITEM, deadline), DDB_UNAVAILABLE);
     int64_t end = wall_ms();
     assert_true(end < deadline);
     assert_true(end - start >= 1000 - UA_DEADLINE_MARGIN_MS - 50);
-    assert_int_equal(fx->reply.attempts, 1);
+    /* Each attempt took at most half the time left: a stall never uses up the budget alone. */
+    assert_true(fx->reply.attempts >= 2);
+    assert_true(fx->reply.maybe_applied);
     assert_int_equal(fx->reply.http_status, 0);
     assert_null(fx->reply.body);
+}
+
+/* ---- Attempts, credentials, the clock and endpoints (issue 11) ---- */
+
+static void test_attempt_timeout_leaves_room_for_a_retry(void **state) {
+    (void)state;
+    static const struct {
+        int64_t left, want;
+    } cases[] = {{2700, 1350},
+                 {10000, UA_DDB_ATTEMPT_TIMEOUT_MS},
+                 {4000, UA_DDB_ATTEMPT_TIMEOUT_MS},
+                 {3999, 1999},
+                 {200, 100},
+                 {199, 199},
+                 {1, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (ddb_attempt_timeout_ms(cases[i].left) != cases[i].want)
+            fail_msg("left %lld: %lld, want %lld", (long long)cases[i].left,
+                     (long long)ddb_attempt_timeout_ms(cases[i].left), (long long)cases[i].want);
+}
+
+/* With Lambda's default 3 s deadline one stalled connection still leaves time for an answer. */
+static void test_stall_once_then_answer_fits_a_3s_deadline(void **state) {
+    fixture *fx = *state;
+    fake_http_push(fx->fake, &(fake_response){.body = "{}", .stall_ms = 5000});
+    push_ok(fx, "{\"Item\":{}}");
+    int64_t start = wall_ms(), deadline = start + 3000;
+    assert_int_equal(call(fx, DDB_GET_ITEM, deadline), DDB_OK);
+    assert_true(wall_ms() < deadline);
+    assert_int_equal(fx->reply.attempts, 2);
+    assert_true(fx->reply.maybe_applied); /* the stalled request may have been acted on */
+}
+
+static void test_credential_refusals_in_a_row_end_the_environment(void **state) {
+    fixture *fx = *state;
+    static const char *const types[] = {"UnrecognizedClientException", "ExpiredTokenException",
+                                        "MissingAuthenticationTokenException",
+                                        "InvalidSignatureException"};
+    /* One alone is a plain failure (500); an answer of any other kind resets the count. */
+    for (size_t i = 0; i < 4; i++) {
+        push_error(fx, 400, types[i]);
+        assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_FAILED);
+        assert_false(ddb_client_credentials_dead(fx->client));
+        push_error(fx, 400, i % 2 ? "ConditionalCheckFailedException" : "ValidationException");
+        assert_int_not_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_OK);
+    }
+    push_error(fx, 400, types[0]);
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_FAILED);
+    push_error(fx, 400, types[1]);
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_FAILED);
+    assert_false(ddb_client_credentials_dead(fx->client));
+    push_error(fx, 400, types[2]);
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_UNAVAILABLE);
+    assert_true(ddb_client_credentials_dead(fx->client));
+    assert_string_equal(fx->reply.error_type, types[2]);
+    assert_int_equal(fx->reply.attempts, 1);
+}
+
+/* "Signature expired": the signer learns DynamoDB's clock from Date and signs once more. */
+static void test_clock_skew_is_corrected_from_date(void **state) {
+    fixture *fx = *state;
+    static const char expired[] =
+        "{\"__type\":\"" ERR_PREFIX "InvalidSignatureException\",\"message\":\"Signature expired: "
+        "20261204T120000Z is now earlier than 20261204T131000Z (20261204T131500Z - 5 min.)\"}";
+    /* DynamoDB's clock: one hour ahead of ours. */
+    time_t server = time(NULL) + 3600;
+    struct tm tm;
+    gmtime_r(&server, &tm);
+    char headers[128], date[64];
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    snprintf(headers, sizeof headers, CT_HEADER "Date: %s\r\n", date);
+    fake_http_push(fx->fake, &(fake_response){.status = 400, .headers = headers, .body = expired});
+    push_ok(fx, "{\"Item\":{}}");
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_OK);
+    assert_int_equal(fx->reply.attempts, 2);
+    char amz[32], want[32];
+    header(request_at(fx, 1), "X-Amz-Date", amz, sizeof amz);
+    strftime(want, sizeof want, "%Y%m%dT%H", &tm);
+    assert_memory_equal(amz, want, strlen(want)); /* signed at DynamoDB's hour */
+    assert_signature_valid(request_at(fx, 1), "/");
+    /* Later calls keep the correction. */
+    push_ok(fx, "{}");
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_OK);
+    header(request_at(fx, 2), "X-Amz-Date", amz, sizeof amz);
+    assert_memory_equal(amz, want, strlen(want));
+
+    /* The same refusal without a Date to learn from, or again after correcting: no loop. */
+    fake_http_reset(fx->fake);
+    fake_http_push(fx->fake,
+                   &(fake_response){.status = 400, .headers = CT_HEADER, .body = expired});
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_FAILED);
+    assert_int_equal(fx->reply.attempts, 1);
+    fake_http_reset(fx->fake);
+    fake_http_set_default(fx->fake,
+                          &(fake_response){.status = 400, .headers = headers, .body = expired});
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_FAILED);
+    assert_true(fx->reply.attempts <= 2);
+}
+
+static void test_plain_http_only_on_loopback(void **state) {
+    (void)state;
+    char err[256];
+    static const char *const ok[] = {"http://127.0.0.1:8000",  "http://127.255.0.9",
+                                     "http://localhost:8000/", "http://LOCALHOST",
+                                     "http://[::1]:8000",      "https://10.1.2.3:8443",
+                                     "https://dynamodb.local"};
+    static const char *const refused[] = {
+        "http://10.1.2.3:8000", "http://dynamodb.eu-west-1.amazonaws.com",
+        "http://128.0.0.1",     "http://127.0.0.1.example.com",
+        "http://1270.0.0.1",    "http://127.0.0.256",
+        "http://127.0.0",       "http://localhost.example.com",
+        "http://[::2]:8000"};
+    ddb_config cfg = {.region = "us-east-1", .access_key_id = AKID, .secret_access_key = SECRET};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        cfg.endpoint = ok[i];
+        ddb_client *c = ddb_client_new(&cfg, err, sizeof err);
+        if (!c)
+            fail_msg("refused %s: %s", ok[i], err);
+        ddb_client_free(c);
+    }
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        cfg.endpoint = refused[i];
+        cfg.allow_plain_http = false;
+        ddb_client *c = ddb_client_new(&cfg, err, sizeof err);
+        if (c) {
+            ddb_client_free(c);
+            fail_msg("accepted %s", refused[i]);
+        }
+        assert_non_null(strstr(err, "USERS_ALLOW_HTTP_ENDPOINT"));
+        cfg.allow_plain_http = true; /* the documented opt-in */
+        c = ddb_client_new(&cfg, err, sizeof err);
+        if (!c)
+            fail_msg("opt-in refused %s: %s", refused[i], err);
+        ddb_client_free(c);
+    }
 }
 
 static void test_unreachable_endpoint_is_unavailable(void **state) {
@@ -886,6 +1023,13 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_other_client_errors_fail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stall_past_the_deadline_gives_up_in_time, setup,
                                         teardown),
+        cmocka_unit_test(test_attempt_timeout_leaves_room_for_a_retry),
+        cmocka_unit_test_setup_teardown(test_stall_once_then_answer_fits_a_3s_deadline, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_credential_refusals_in_a_row_end_the_environment,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clock_skew_is_corrected_from_date, setup, teardown),
+        cmocka_unit_test(test_plain_http_only_on_loopback),
         cmocka_unit_test(test_unreachable_endpoint_is_unavailable),
         cmocka_unit_test_setup_teardown(test_no_time_left_sends_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_replies_are_named, setup, teardown),

@@ -47,13 +47,17 @@
 
 /* The item a create of CREATE_BODY writes, given the fixed clock and id. */
 #define CREATE_BODY "{\"name\":\"Ada Lovelace\",\"email\":\"Ada@Example.com\",\"age\":36}"
-#define ITEM_FIELDS(name)                                                                          \
+/* A stored item; the write token is the request's (the fixed id source hands out ID for it
+ * too) or somebody else's. */
+#define OTHER_TOKEN "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+#define ITEM_FIELDS(name, token)                                                                   \
     "\"userId\":{\"S\":\"" ID "\"},\"name\":{\"S\":\"" name "\"},"                                 \
+    "\"lastWriteToken\":{\"S\":\"" token "\"},"                                                    \
     "\"email\":{\"S\":\"Ada@Example.com\"},\"emailLower\":{\"S\":\"ada@example.com\"},"            \
     "\"age\":{\"N\":\"36\"},\"createdAt\":{\"S\":\"" NOW_ISO "\"},"                                \
     "\"updatedAt\":{\"S\":\"" NOW_ISO "\"},\"version\":{\"N\":\"1\"}"
-#define OWN_ITEM   "{" ITEM_FIELDS("Ada Lovelace") "}"
-#define OTHER_ITEM "{" ITEM_FIELDS("Somebody Else") "}"
+#define OWN_ITEM   "{" ITEM_FIELDS("Ada Lovelace", ID) "}"
+#define OTHER_ITEM "{" ITEM_FIELDS("Somebody Else", OTHER_TOKEN) "}"
 
 #ifndef USERS_BOOTSTRAP
 #error "USERS_BOOTSTRAP (the bootstrap binary's path) must be defined by tests/CMakeLists.txt"
@@ -231,9 +235,8 @@ static void test_each_fault_once_is_retried(void **state) {
         push_item(x, OWN_ITEM);
         int status = handle(x, "GET", "/users/" ID, NULL, NULL, 5000);
         /* libcurl itself resends a request whose reused connection died before any answer
-         * arrived: DynamoDB saw two requests, the client counts one attempt. */
-        unsigned want = retried[i].r.fault == FAKE_CLOSE ? 1 : 2;
-        if (status != 200 || x->out.ddb_attempts != want)
+         * arrived: DynamoDB saw two requests either way, and the count says so (issue 11). */
+        if (status != 200 || x->out.ddb_attempts != 2)
             fail_msg("%s once: status %d after %u attempts", retried[i].name, status,
                      x->out.ddb_attempts);
         assert_int_equal(fake_http_request_count(x->fake), 2);
@@ -369,12 +372,41 @@ static void test_put_never_acknowledged_is_never_201(void **state) {
     assert_true(x->out.ddb_attempts >= 2);
 }
 
-static void test_update_lost_then_gone_is_404_not_200(void **state) {
+static void test_update_lost_then_own_token_is_200(void **state) {
+    t *x = *state;
+    static const fake_response lost[] = {{.fault = FAKE_CLOSE},
+                                         {.headers = CT, .body = "{}", .fault = FAKE_TRUNCATE},
+                                         {.status = 500, .body = "{}"}};
+    for (size_t i = 0; i < 3; i++) {
+        for (int tagged = 0; tagged < 2; tagged++) {
+            fake_http_reset(x->fake);
+            fake_http_push(x->fake, &lost[i]);
+            push_error(x, 400, "ConditionalCheckFailedException", OWN_ITEM);
+            int status =
+                handle(x, "PATCH", "/users/" ID, "{\"age\":36}", tagged ? "\"1\"" : NULL, 5000);
+            assert_int_equal(status, 200);
+            assert_string_equal(header(x, "ETag"), "\"1\"");
+            assert_string_equal(json_string_value(json_object_get(x->body, "name")),
+                                "Ada Lovelace");
+            assert_int_equal(x->out.ddb_attempts, 2);
+            /* Every attempt carried the token, in the value and in the condition. */
+            const fake_request *a = fake_http_request(x->fake, 0);
+            const fake_request *b = fake_http_request(x->fake, 1);
+            assert_int_equal(a->body_len, b->body_len);
+            assert_memory_equal(a->body, b->body, a->body_len);
+            assert_non_null(strstr(a->body, "#lastWriteToken <> :token"));
+            assert_non_null(strstr(a->body, "\":token\":{\"S\":\"" ID "\"}"));
+        }
+    }
+}
+
+static void test_update_lost_then_gone_is_503_not_404(void **state) {
     t *x = *state;
     fake_http_push(x->fake, &(fake_response){.fault = FAKE_CLOSE});
     push_error(x, 400, "ConditionalCheckFailedException", NULL);
-    assert_int_equal(handle(x, "PATCH", "/users/" ID, "{\"age\":37}", NULL, 5000), 404);
-    assert_problem(x, 404, "NOT_FOUND");
+    assert_int_equal(handle(x, "PATCH", "/users/" ID, "{\"age\":37}", NULL, 5000), 503);
+    assert_problem(x, 503, "SERVICE_UNAVAILABLE");
+    assert_non_null(header(x, "Retry-After"));
 
     /* Acknowledged on the retry: what DynamoDB answered is what the client sees. */
     fake_http_reset(x->fake);
@@ -387,20 +419,42 @@ static void test_update_lost_then_gone_is_404_not_200(void **state) {
     assert_int_equal(fake_http_request_count(x->fake), 2);
 }
 
-static void test_conditional_update_lost_then_moved_on_is_412(void **state) {
+/* After a lost answer, another writer's token proves nothing: 503. After a throttled attempt
+ * (DynamoDB refused it, so it was not applied) the same failure is the 412 it says. */
+static void test_conditional_update_lost_then_moved_on(void **state) {
     t *x = *state;
     fake_http_push(x->fake, &(fake_response){.status = 503, .body = "{}"});
+    push_error(x, 400, "ConditionalCheckFailedException", OTHER_ITEM);
+    assert_int_equal(handle(x, "PUT", "/users/" ID, "{\"age\":37}", "\"1\"", 5000), 503);
+    assert_problem(x, 503, "SERVICE_UNAVAILABLE");
+
+    fake_http_reset(x->fake);
+    push_error(x, 400, "ThrottlingException", NULL);
     push_error(x, 400, "ConditionalCheckFailedException", OTHER_ITEM);
     assert_int_equal(handle(x, "PUT", "/users/" ID, "{\"age\":37}", "\"1\"", 5000), 412);
     assert_problem(x, 412, "PRECONDITION_FAILED");
 }
 
-static void test_delete_lost_then_gone_is_404_not_200(void **state) {
+/* A delete whose answer was lost and whose retry finds nothing cannot prove who deleted the
+ * user: 503 with Retry-After, never a 404 that may be false. A user that is still there
+ * proves the delete was not applied; a throttled attempt proves nothing was lost. */
+static void test_delete_lost_then_gone_is_503_not_404(void **state) {
     t *x = *state;
     fake_http_push(x->fake, &(fake_response){.headers = CT, .body = "{}", .fault = FAKE_TRUNCATE});
     push_error(x, 400, "ConditionalCheckFailedException", NULL);
-    assert_int_equal(handle(x, "DELETE", "/users/" ID, NULL, NULL, 5000), 404);
+    assert_int_equal(handle(x, "DELETE", "/users/" ID, NULL, NULL, 5000), 503);
+    assert_non_null(header(x, "Retry-After"));
     assert_int_equal(x->out.ddb_attempts, 2);
+
+    fake_http_reset(x->fake);
+    fake_http_push(x->fake, &(fake_response){.fault = FAKE_CLOSE});
+    push_error(x, 400, "ConditionalCheckFailedException", OTHER_ITEM);
+    assert_int_equal(handle(x, "DELETE", "/users/" ID, NULL, "\"7\"", 5000), 412);
+
+    fake_http_reset(x->fake);
+    push_error(x, 400, "ProvisionedThroughputExceededException", NULL);
+    push_error(x, 400, "ConditionalCheckFailedException", NULL);
+    assert_int_equal(handle(x, "DELETE", "/users/" ID, NULL, NULL, 5000), 404);
 }
 
 /* ---- Replies that are not what was asked for ---- */
@@ -856,10 +910,11 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_put_lost_then_another_item_is_not_201, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_put_never_acknowledged_is_never_201, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_update_lost_then_gone_is_404_not_200, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_conditional_update_lost_then_moved_on_is_412, setup,
+        cmocka_unit_test_setup_teardown(test_update_lost_then_own_token_is_200, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_lost_then_gone_is_503_not_404, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conditional_update_lost_then_moved_on, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_delete_lost_then_gone_is_404_not_200, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_lost_then_gone_is_503_not_404, setup, teardown),
         cmocka_unit_test_setup_teardown(test_items_that_are_not_users, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_page_key_is_500, setup, teardown),
         cmocka_unit_test(test_out_of_memory_is_never_blamed_on_the_body),

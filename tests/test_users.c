@@ -22,6 +22,14 @@
 #define DEADLINE 1795523699789LL
 #define REQ_ID   "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
 #define TABLE    "UsersTable"
+/* Write tokens the fake id source hands out: a create draws the id first, then its token; an
+ * update draws only its token, the first id. */
+/* What every update's condition starts with (without the closing quote of the JSON string). */
+#define UPDATE_CONDITION                                                                           \
+    "\"attribute_exists(userId) AND (attribute_not_exists(#lastWriteToken) OR #lastWriteToken <> " \
+    ":token)"
+#define CREATE_TOKEN "00000000-0000-4000-8000-000000000002"
+#define UPDATE_TOKEN ID
 
 /* A stored item as DynamoDB returns it: id, name, email, age (NULL: none), version. */
 #define ITEM_FMT                                                                                   \
@@ -316,9 +324,11 @@ static void test_create_happy_path(void **state) {
         r, "Item",
         "{\"userId\":{\"S\":\"" ID "\"},\"name\":{\"S\":\"Ada Lovelace\"},"
         "\"email\":{\"S\":\"Ada@Example.com\"},\"emailLower\":{\"S\":\"ada@example.com\"},"
+        "\"lastWriteToken\":{\"S\":\"" CREATE_TOKEN "\"},"
         "\"age\":{\"N\":\"36\"},\"createdAt\":{\"S\":\"" NOW_ISO "\"},"
         "\"updatedAt\":{\"S\":\"" NOW_ISO "\"},\"version\":{\"N\":\"1\"}}");
     assert_int_equal(json_object_size(r), 4);
+    assert_null(strstr(buf_str(&x->resp.body), "lastWriteToken"));
 }
 
 static void test_create_without_age(void **state) {
@@ -334,21 +344,41 @@ static void test_create_without_age(void **state) {
     assert_null(json_object_get(item, "age"));
 }
 
-/* A retried PutItem that finds the item it wrote itself is the success it was. */
+/* The ALL_OLD item a retried PutItem meets: stored with write token tok. */
+#define OWN_CREATE(tok)                                                                            \
+    "{\"Item\":{\"userId\":{\"S\":\"" ID "\"},\"name\":{\"S\":\"Ada\"},"                           \
+    "\"email\":{\"S\":\"Ada@x.io\"},\"emailLower\":{\"S\":\"ada@x.io\"},"                          \
+    "\"lastWriteToken\":{\"S\":\"" tok "\"},\"createdAt\":{\"S\":\"" NOW_ISO "\"},"                \
+    "\"updatedAt\":{\"S\":\"" NOW_ISO "\"},\"version\":{\"N\":\"1\"}}}"
+
+/* A retried PutItem that finds the item it wrote itself is the success it was; the same item
+ * without a lost answer before it, or with another token, proves nothing. */
 static void test_create_retry_after_own_write(void **state) {
     t *x = *state;
-    req(x, "POST", "/users");
-    json_body(x, "{\"name\":\"Ada\",\"email\":\"Ada@x.io\"}");
-    fake_ddb_push_json(&x->ddb, DDB_CONDITION_FAILED,
-                       "{\"Item\":{\"userId\":{\"S\":\"" ID "\"},\"name\":{\"S\":\"Ada\"},"
-                       "\"email\":{\"S\":\"Ada@x.io\"},\"emailLower\":{\"S\":\"ada@x.io\"},"
-                       "\"createdAt\":{\"S\":\"" NOW_ISO "\"},\"updatedAt\":{\"S\":\"" NOW_ISO
-                       "\"},\"version\":{\"N\":\"1\"}}}",
-                       "ConditionalCheckFailedException");
-    run(x);
-    assert_int_equal(x->resp.status, 201);
-    assert_string_equal(body_str(x, "userId"), ID);
-    assert_int_equal(x->ddb.n_calls, 1);
+    static const struct {
+        const char *item;
+        bool lost;
+        int status;
+    } cases[] = {{OWN_CREATE(CREATE_TOKEN), true, 201},
+                 {OWN_CREATE(CREATE_TOKEN), false, 500},
+                 {OWN_CREATE("5d1e8f0a-3b2c-4d4e-8f6a-7b8c9d0e1f2a"), true, 500}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fake_ddb_free(&x->ddb);
+        x->ids.counter = 0;
+        req(x, "POST", "/users");
+        json_body(x, "{\"name\":\"Ada\",\"email\":\"Ada@x.io\"}");
+        fake_ddb_push_json(&x->ddb, DDB_CONDITION_FAILED, cases[i].item,
+                           "ConditionalCheckFailedException");
+        x->ddb.replies[0].maybe_applied = cases[i].lost;
+        run(x);
+        assert_int_equal(x->resp.status, cases[i].status);
+        assert_int_equal(x->ddb.n_calls, 1);
+        if (cases[i].status == 201) {
+            assert_string_equal(body_str(x, "userId"), ID);
+            assert_string_equal(resp_header(x, "Location"), "/users/" ID);
+            assert_string_equal(resp_header(x, "ETag"), "\"1\"");
+        }
+    }
 }
 
 /* Someone else's item under our new id cannot be reported as our creation. */
@@ -923,13 +953,15 @@ static void test_update_partial(void **state) {
     const json_t *r = only_call(x, DDB_UPDATE_ITEM);
     expect_member(r, "Key", "{\"userId\":{\"S\":\"" ID "\"}}");
     expect_member(r, "UpdateExpression",
-                  "\"SET #name = :name, #updatedAt = :now, #version = #version + :one\"");
-    expect_member(r, "ConditionExpression", "\"attribute_exists(userId)\"");
+                  "\"SET #name = :name, #updatedAt = :now, #lastWriteToken = :token, "
+                  "#version = #version + :one\"");
+    expect_member(r, "ConditionExpression", UPDATE_CONDITION "\"");
     expect_member(r, "ExpressionAttributeNames",
-                  "{\"#name\":\"name\",\"#updatedAt\":\"updatedAt\",\"#version\":\"version\"}");
+                  "{\"#name\":\"name\",\"#updatedAt\":\"updatedAt\","
+                  "\"#lastWriteToken\":\"lastWriteToken\",\"#version\":\"version\"}");
     expect_member(r, "ExpressionAttributeValues",
                   "{\":name\":{\"S\":\"Ada Lovelace\"},\":now\":{\"S\":\"" NOW_ISO "\"},"
-                  "\":one\":{\"N\":\"1\"}}");
+                  "\":token\":{\"S\":\"" UPDATE_TOKEN "\"},\":one\":{\"N\":\"1\"}}");
     expect_member(r, "ReturnValues", "\"ALL_NEW\"");
     expect_member(r, "ReturnValuesOnConditionCheckFailure", "\"ALL_OLD\"");
     assert_int_equal(json_object_size(r), 8);
@@ -945,14 +977,16 @@ static void test_update_every_field(void **state) {
     const json_t *r = only_call(x, DDB_UPDATE_ITEM);
     expect_member(r, "UpdateExpression",
                   "\"SET #name = :name, #email = :email, #emailLower = :emailLower, #age = :age, "
-                  "#updatedAt = :now, #version = #version + :one\"");
+                  "#updatedAt = :now, #lastWriteToken = :token, #version = #version + :one\"");
     expect_member(r, "ExpressionAttributeValues",
                   "{\":name\":{\"S\":\"Ada\"},\":email\":{\"S\":\"Ada@Example.COM\"},"
                   "\":emailLower\":{\"S\":\"ada@example.com\"},\":age\":{\"N\":\"150\"},"
-                  "\":now\":{\"S\":\"" NOW_ISO "\"},\":one\":{\"N\":\"1\"}}");
+                  "\":now\":{\"S\":\"" NOW_ISO "\"},\":token\":{\"S\":\"" UPDATE_TOKEN "\"},"
+                  "\":one\":{\"N\":\"1\"}}");
     expect_member(r, "ExpressionAttributeNames",
                   "{\"#name\":\"name\",\"#email\":\"email\",\"#emailLower\":\"emailLower\","
-                  "\"#age\":\"age\",\"#updatedAt\":\"updatedAt\",\"#version\":\"version\"}");
+                  "\"#age\":\"age\",\"#updatedAt\":\"updatedAt\","
+                  "\"#lastWriteToken\":\"lastWriteToken\",\"#version\":\"version\"}");
 }
 
 static void test_update_age_null_removes(void **state) {
@@ -965,11 +999,14 @@ static void test_update_age_null_removes(void **state) {
     assert_null(json_object_get(x->body, "age"));
     const json_t *r = only_call(x, DDB_UPDATE_ITEM);
     expect_member(r, "UpdateExpression",
-                  "\"SET #updatedAt = :now, #version = #version + :one REMOVE #age\"");
+                  "\"SET #updatedAt = :now, #lastWriteToken = :token, #version = #version + :one "
+                  "REMOVE #age\"");
     expect_member(r, "ExpressionAttributeNames",
-                  "{\"#updatedAt\":\"updatedAt\",\"#version\":\"version\",\"#age\":\"age\"}");
+                  "{\"#updatedAt\":\"updatedAt\",\"#lastWriteToken\":\"lastWriteToken\","
+                  "\"#version\":\"version\",\"#age\":\"age\"}");
     expect_member(r, "ExpressionAttributeValues",
-                  "{\":now\":{\"S\":\"" NOW_ISO "\"},\":one\":{\"N\":\"1\"}}");
+                  "{\":now\":{\"S\":\"" NOW_ISO "\"},\":token\":{\"S\":\"" UPDATE_TOKEN "\"},"
+                  "\":one\":{\"N\":\"1\"}}");
 }
 
 static void test_update_needs_a_known_field(void **state) {
@@ -1012,7 +1049,7 @@ static void test_update_if_match(void **state) {
     assert_int_equal(x->resp.status, 200);
     assert_string_equal(resp_header(x, "ETag"), "\"4\"");
     const json_t *r = only_call(x, DDB_UPDATE_ITEM);
-    expect_member(r, "ConditionExpression", "\"attribute_exists(userId) AND #version IN (:v0)\"");
+    expect_member(r, "ConditionExpression", UPDATE_CONDITION " AND #version IN (:v0)\"");
     assert_string_equal(
         json_string_value(json_object_get(
             json_object_get(json_object_get(r, "ExpressionAttributeValues"), ":v0"), "N")),
@@ -1043,8 +1080,7 @@ static void test_update_if_match(void **state) {
     fake_ddb_push_json(&x->ddb, DDB_CONDITION_FAILED, NULL, "ConditionalCheckFailedException");
     run(x);
     expect_problem(x, 404, "NOT_FOUND");
-    expect_member(only_call(x, DDB_UPDATE_ITEM), "ConditionExpression",
-                  "\"attribute_exists(userId)\"");
+    expect_member(only_call(x, DDB_UPDATE_ITEM), "ConditionExpression", UPDATE_CONDITION "\"");
 }
 
 #define SEVENTEEN_TAGS                                                                             \
@@ -1060,8 +1096,7 @@ static void test_if_match_forms(void **state) {
     push_item_reply(x, "Attributes", ID, NULL, 2);
     run(x);
     assert_int_equal(x->resp.status, 200);
-    expect_member(only_call(x, DDB_UPDATE_ITEM), "ConditionExpression",
-                  "\"attribute_exists(userId)\"");
+    expect_member(only_call(x, DDB_UPDATE_ITEM), "ConditionExpression", UPDATE_CONDITION "\"");
 
     /* A list: weak tags and tags that are not versions are dropped; repeats are one list. */
     const char *list[] = {"\"1\", W/\"2\" ,\"x\",, \"01\"", "\"3\",\"1\""};
@@ -1070,8 +1105,7 @@ static void test_if_match_forms(void **state) {
     run(x);
     assert_int_equal(x->resp.status, 200);
     const json_t *r = only_call(x, DDB_UPDATE_ITEM);
-    expect_member(r, "ConditionExpression",
-                  "\"attribute_exists(userId) AND #version IN (:v0, :v1)\"");
+    expect_member(r, "ConditionExpression", UPDATE_CONDITION " AND #version IN (:v0, :v1)\"");
     const json_t *vals = json_object_get(r, "ExpressionAttributeValues");
     expect_member(vals, ":v0", "{\"N\":\"1\"}");
     expect_member(vals, ":v1", "{\"N\":\"3\"}");
@@ -1084,7 +1118,7 @@ static void test_if_match_forms(void **state) {
     run(x);
     expect_problem(x, 412, "PRECONDITION_FAILED");
     r = only_call(x, DDB_UPDATE_ITEM);
-    expect_member(r, "ConditionExpression", "\"attribute_exists(userId) AND #version IN (:v0)\"");
+    expect_member(r, "ConditionExpression", UPDATE_CONDITION " AND #version IN (:v0)\"");
     expect_member(json_object_get(r, "ExpressionAttributeValues"), ":v0", "{\"N\":\"0\"}");
 
     /* Malformed. */
@@ -1183,6 +1217,107 @@ static void test_delete_if_match(void **state) {
     expect_errors(x, "[{\"field\":\"If-Match\",\"message\":"
                      "\"must be \\\"*\\\" or a list of entity tags like \\\"3\\\"\"}]");
     expect_no_calls(x);
+}
+
+/* ---- Writes whose answer was lost (decisions.md, "A write whose answer is lost") ---- */
+
+/* Scripts a failed condition whose ALL_OLD item (NULL: none) carries write token tok, after an
+ * earlier attempt's answer was lost when lost is set. */
+static void push_condition_failed(t *x, const char *tok, int version, bool lost) {
+    char doc[2400] = "{}";
+    if (tok) {
+        char *item = item_json(ID, "Ada Lovelace", "Ada@Example.com", NULL, version);
+        size_t n = strlen(item);
+        /* The token goes in as the item's first attribute. */
+        snprintf(doc, sizeof doc, "{\"Item\":{\"lastWriteToken\":{\"S\":\"%s\"},%s}", tok,
+                 item + 1);
+        assert_true(n > 2);
+        free(item);
+    }
+    fake_ddb_push_json(&x->ddb, DDB_CONDITION_FAILED, doc, "ConditionalCheckFailedException");
+    x->ddb.replies[x->ddb.n_replies - 1].maybe_applied = lost;
+}
+
+static void expect_unknown_outcome(t *x) {
+    expect_problem(x, 503, "SERVICE_UNAVAILABLE");
+    assert_non_null(resp_header(x, "Retry-After"));
+    assert_non_null(strstr(x->out.ddb_error, "outcome unknown"));
+}
+
+#define FOREIGN_TOKEN "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+
+static void test_update_after_lost_answer(void **state) {
+    t *x = *state;
+    const char *tag[] = {"\"3\""};
+    for (size_t with_tag = 0; with_tag < 2; with_tag++) {
+        /* Its own token: applied by the lost attempt; the answer is what that attempt wrote. */
+        x->ids.counter = 0;
+        update_with_if_match(x, tag, with_tag);
+        push_condition_failed(x, UPDATE_TOKEN, 4, true);
+        run(x);
+        assert_int_equal(x->resp.status, 200);
+        assert_string_equal(resp_header(x, "ETag"), "\"4\"");
+        char want[512];
+        user_json(want, sizeof want, ID, NULL, 4);
+        expect_body(x, want);
+        assert_int_equal(x->ddb.n_calls, 1);
+
+        /* Somebody else's token, or no item: it cannot be told whether this request wrote. */
+        x->ids.counter = 0;
+        update_with_if_match(x, tag, with_tag);
+        push_condition_failed(x, FOREIGN_TOKEN, 5, true);
+        run(x);
+        expect_unknown_outcome(x);
+        x->ids.counter = 0;
+        update_with_if_match(x, tag, with_tag);
+        push_condition_failed(x, NULL, 0, true);
+        run(x);
+        expect_unknown_outcome(x);
+
+        /* Without a lost answer, a failed condition is what it says, whatever the token. */
+        x->ids.counter = 0;
+        update_with_if_match(x, tag, with_tag);
+        push_condition_failed(x, UPDATE_TOKEN, 5, false);
+        run(x);
+        expect_problem(x, 412, "PRECONDITION_FAILED");
+        x->ids.counter = 0;
+        update_with_if_match(x, tag, with_tag);
+        push_condition_failed(x, NULL, 0, false);
+        run(x);
+        expect_problem(x, 404, "NOT_FOUND");
+    }
+}
+
+static void delete_with_if_match(t *x, const char *tag) {
+    fake_ddb_free(&x->ddb);
+    req(x, "DELETE", "/users/" ID);
+    if (tag)
+        header(x, "if-match", tag);
+}
+
+static void test_delete_after_lost_answer(void **state) {
+    t *x = *state;
+    /* No item: deleted by the lost attempt, or by someone else, or never there. */
+    delete_with_if_match(x, NULL);
+    push_condition_failed(x, NULL, 0, true);
+    run(x);
+    expect_unknown_outcome(x);
+    delete_with_if_match(x, "\"3\"");
+    push_condition_failed(x, NULL, 0, true);
+    run(x);
+    expect_unknown_outcome(x);
+
+    /* The user still exists: this request did not delete it (ids are never reused). */
+    delete_with_if_match(x, "\"3\"");
+    push_condition_failed(x, FOREIGN_TOKEN, 4, true);
+    run(x);
+    expect_problem(x, 412, "PRECONDITION_FAILED");
+
+    /* Nothing lost: a missing user is a 404 as ever. */
+    delete_with_if_match(x, NULL);
+    push_condition_failed(x, NULL, 0, false);
+    run(x);
+    expect_problem(x, 404, "NOT_FOUND");
 }
 
 /* ---- DynamoDB failures ---- */
@@ -1425,6 +1560,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_if_match_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_if_match, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_after_lost_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_after_lost_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unavailable_is_503, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_is_500_without_leak, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cors_origin_list, setup, teardown),

@@ -297,6 +297,7 @@ class RuntimeAPI:
         self.violations = []  # protocol misuse by the bootstrap
         self.next_calls = 0
         self.connections = 0  # TCP connections accepted (keep-alive keeps this low)
+        self.deadline_ms = 10000  # Lambda-Runtime-Deadline-Ms is now + this
         self.stopping = False
         self.process = None  # a Bootstrap, to fail fast when it dies
         api = self
@@ -361,7 +362,7 @@ class RuntimeAPI:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header("Lambda-Runtime-Aws-Request-Id", rec.request_id)
-                self.send_header("Lambda-Runtime-Deadline-Ms", str(now_ms + 10000))
+                self.send_header("Lambda-Runtime-Deadline-Ms", str(now_ms + api.deadline_ms))
                 self.send_header(
                     "Lambda-Runtime-Trace-Id",
                     "Root=1-%08x-%s;Parent=%s;Sampled=0"
@@ -860,6 +861,7 @@ class BootstrapCase(unittest.TestCase):
     ENV = {}
     CREATE_TABLE = True
     ALLOW_5XX = False  # classes that break DynamoDB on purpose expect 5xx answers
+    DEADLINE_MS = 10000  # each invocation's deadline, from its delivery
 
     @classmethod
     def setUpClass(cls):
@@ -867,6 +869,7 @@ class BootstrapCase(unittest.TestCase):
         if cls.CREATE_TABLE:
             CONFIG.ddb.create_users_table(cls.TABLE)
         cls.runtime = RuntimeAPI()
+        cls.runtime.deadline_ms = cls.DEADLINE_MS
         try:
             cls.boot = Bootstrap(cls.runtime, table=cls.TABLE, env_overrides=cls.ENV, name=cls.__name__)
         except Exception:

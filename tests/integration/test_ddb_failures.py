@@ -1,6 +1,11 @@
 """When DynamoDB misbehaves: throttling and 5xx are retried within the deadline, exhaustion is
 a 503 with Retry-After, non-retryable errors are a 500 that leaks nothing, and an endpoint that
-is down or never answers never hangs the invocation past its deadline."""
+is down or never answers never hangs the invocation past its deadline.
+
+Issue 11: a write that DynamoDB Local really applied and whose answer was then lost (dropped
+connection, or a stall past the attempt's timeout) is answered exactly as one successful attempt
+would have been, and is applied once; a stalled connection leaves time for a retry within
+Lambda's default 3 s deadline; credentials refused three times in a row end the process."""
 
 import collections
 import http.client
@@ -9,9 +14,10 @@ import json
 import socket
 import threading
 import time
+import unittest
 import uuid
 
-from harness import CONFIG, BootstrapCase, free_port
+from harness import CONFIG, Bootstrap, BootstrapCase, RuntimeAPI, free_port, rest_event
 
 THROTTLE = (400, "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException")
 THROTTLING = (400, "com.amazon.coral.availability#ThrottlingException")
@@ -21,16 +27,39 @@ VALIDATION = (400, "com.amazon.coral.validate#ValidationException")
 ACCESS_DENIED = (400, "com.amazon.coral.service#AccessDeniedException")
 
 DEADLINE_S = 10.0  # the fake Runtime API's Lambda-Runtime-Deadline-Ms is now + 10 s
+ATTEMPT_CAP_S = 2.0  # UA_DDB_ATTEMPT_TIMEOUT_MS: no attempt waits longer (common.h)
+
+
+class Lose:
+    """A planned request whose answer never arrives: DynamoDB Local applies it first when
+    `apply`, then the connection is dropped at once or after `stall_s` seconds."""
+
+    def __init__(self, apply, stall_s=0.0):
+        self.apply = apply
+        self.stall_s = stall_s
+
+
+APPLY_THEN_DROP = Lose(apply=True)
+
+
+def apply_then_stall(seconds):
+    return Lose(apply=True, stall_s=seconds)
+
+
+def stall(seconds):
+    return Lose(apply=False, stall_s=seconds)
 
 
 class FlakyDynamo:
-    """A DynamoDB endpoint that answers the next planned failures itself and forwards every
-    other request to DynamoDB Local. Counts the requests it sees."""
+    """A DynamoDB endpoint that answers the next planned failures itself (an error document,
+    or a Lose) and forwards every other request to DynamoDB Local, so that state and conditions
+    are the real engine's. Counts the requests it sees and what DynamoDB Local answered."""
 
     def __init__(self):
         self.plan = collections.deque()
         self.lock = threading.Lock()
         self.requests = []  # X-Amz-Target of each request
+        self.forwarded = []  # (X-Amz-Target, DynamoDB Local's status) of each forwarded one
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -43,21 +72,41 @@ class FlakyDynamo:
                 super().setup()
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+            def forward(self, body):
+                conn = http.client.HTTPConnection("127.0.0.1", CONFIG.ddb.port, timeout=10)
+                fwd = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                conn.request("POST", "/", body=body, headers=fwd)
+                resp = conn.getresponse()
+                status, out = resp.status, resp.read()
+                conn.close()
+                with proxy.lock:
+                    proxy.forwarded.append((self.headers.get("X-Amz-Target"), status))
+                return status, out
+
+            def lose(self, planned, body):
+                if planned.apply:
+                    self.forward(body)
+                if planned.stall_s:
+                    time.sleep(planned.stall_s)
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with proxy.lock:
                     proxy.requests.append(self.headers.get("X-Amz-Target"))
                     planned = proxy.plan.popleft() if proxy.plan else None
+                if isinstance(planned, Lose):
+                    self.lose(planned, body)
+                    return
                 if planned:
                     status, typ = planned
                     out = json.dumps({"__type": typ, "message": "injected by the test"}).encode()
                 else:
-                    conn = http.client.HTTPConnection("127.0.0.1", CONFIG.ddb.port, timeout=10)
-                    fwd = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                    conn.request("POST", "/", body=body, headers=fwd)
-                    resp = conn.getresponse()
-                    status, out = resp.status, resp.read()
-                    conn.close()
+                    status, out = self.forward(body)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/x-amz-json-1.0")
                 self.send_header("Content-Length", str(len(out)))
@@ -80,10 +129,16 @@ class FlakyDynamo:
             self.plan.clear()
             self.plan.extend(failures)
             self.requests.clear()
+            self.forwarded.clear()
 
     def seen(self):
         with self.lock:
             return list(self.requests)
+
+    def applied(self, operation):
+        """How many forwarded requests of operation DynamoDB Local acknowledged (200)."""
+        with self.lock:
+            return sum(1 for t, st in self.forwarded if t == "DynamoDB_20120810." + operation and st == 200)
 
     def stop(self):
         self.server.shutdown()
@@ -277,3 +332,196 @@ class MissingTableTest(_FailureCase):
                 self.assertIn("ResourceNotFoundException", line.get("ddbError", ""), line)
                 self.assertEqual(line.get("ddbAttempts"), 1, line)
                 self.assertEqual(line.get("level"), "ERROR", line)
+
+
+class LostAnswerTest(_FakeDynamoCase):
+    """Writes that DynamoDB Local applied and whose answer was then lost. Every write answers
+    what one successful attempt would have answered, and is applied exactly once; a delete whose
+    retry cannot prove who deleted the user is a 503 with Retry-After, never a 404."""
+
+    FAKE = FlakyDynamo
+    LOSSES = (("dropped", APPLY_THEN_DROP), ("stalled", apply_then_stall(ATTEMPT_CAP_S + 0.5)))
+
+    def setUp(self):
+        self.fake.inject()
+
+    def user_at_version_3(self):
+        u = self.create_user(name="Lost Answer")
+        for age in (1, 2):
+            r = self.rest("PATCH", "/users/" + u["userId"], {"age": age})
+            self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["version"], 3)
+        return r.json
+
+    def stored(self, uid):
+        return CONFIG.ddb.get_item(self.TABLE, uid)
+
+    def assert_counted_honestly(self, r):
+        """ddbAttempts counts every request DynamoDB saw, libcurl's silent re-sends included."""
+        self.assertEqual(self.only_line(r).get("ddbAttempts"), len(self.fake.seen()), self.fake.seen())
+        self.assertGreaterEqual(len(self.fake.seen()), 2)
+
+    def test_create(self):
+        for name, lose in self.LOSSES:
+            with self.subTest(loss=name):
+                email = "lost.%s@example.com" % uuid.uuid4().hex[:10]
+                self.fake.inject(lose)
+                r, t0 = self.timed("POST", "/users", {"name": "Lost Create", "email": email, "age": 7})
+                self.assertEqual(r.status, 201, r)
+                self.assertLess(time.monotonic() - t0, DEADLINE_S)
+                uid = r.json["userId"]
+                self.assertEqual(r.headers.get("Location"), "/users/" + uid)
+                self.assertEqual(r.headers.get("ETag"), '"1"')
+                self.assert_user(r.json, name="Lost Create", email=email, age=7, version=1)
+                same = [i for i in CONFIG.ddb.scan_all(self.TABLE) if i.get("email") == {"S": email}]
+                self.assertEqual(len(same), 1, same)
+                self.assertEqual(same[0]["userId"], {"S": uid})
+                self.assertEqual(self.fake.applied("PutItem"), 1)
+                self.assert_counted_honestly(r)
+                # What a later read returns is what the create answered.
+                g = self.rest("GET", "/users/" + uid)
+                self.assertEqual(g.json, r.json)
+
+    def test_update(self):
+        for name, lose in self.LOSSES:
+            for tagged in (False, True):
+                with self.subTest(loss=name, if_match=tagged):
+                    u = self.user_at_version_3()
+                    uid = u["userId"]
+                    self.fake.inject(lose)
+                    headers = {"If-Match": '"3"'} if tagged else None
+                    r = self.rest("PATCH", "/users/" + uid, {"age": 5}, headers=headers)
+                    self.assertEqual(r.status, 200, r)
+                    self.assertEqual(r.json["version"], 4, "applied twice? %r" % r.json)
+                    self.assertEqual(r.json["age"], 5)
+                    self.assertEqual(r.headers.get("ETag"), '"4"')
+                    item = self.stored(uid)
+                    self.assertEqual(item["version"], {"N": "4"}, item)
+                    self.assertEqual(item["age"], {"N": "5"}, item)
+                    self.assertEqual(self.fake.applied("UpdateItem"), 1)
+                    self.assert_counted_honestly(r)
+                    self.assertEqual(self.rest("GET", "/users/" + uid).json, r.json)
+
+    def test_delete(self):
+        for name, lose in self.LOSSES:
+            for tagged in (False, True):
+                with self.subTest(loss=name, if_match=tagged):
+                    u = self.user_at_version_3()
+                    uid = u["userId"]
+                    self.fake.inject(lose)
+                    headers = {"If-Match": '"3"'} if tagged else None
+                    r, t0 = self.timed("DELETE", "/users/" + uid, headers=headers)
+                    # Its own delete or somebody else's: the retry cannot tell, so never a 404.
+                    self.assert_503(r, t0)
+                    self.assertIsNone(self.stored(uid))
+                    self.assertEqual(self.fake.applied("DeleteItem"), 1)
+                    self.assert_counted_honestly(r)
+                    # The client's retry learns the user is gone.
+                    self.fake.inject()
+                    self.assert_problem(self.rest("DELETE", "/users/" + uid), 404, "NOT_FOUND")
+
+    def test_delete_not_applied_is_412_when_the_user_moved_on(self):
+        u = self.user_at_version_3()
+        uid = u["userId"]
+        # The answer is lost without DynamoDB Local acting on it; the retry's If-Match fails
+        # against a user that still exists: that proves this request deleted nothing.
+        self.fake.inject(stall(ATTEMPT_CAP_S + 0.5))
+        r = self.rest("DELETE", "/users/" + uid, headers={"If-Match": '"2"'})
+        self.assert_problem(r, 412, "PRECONDITION_FAILED")
+        self.assertEqual(self.stored(uid)["version"], {"N": "3"})
+
+
+class StallTest(_FakeDynamoCase):
+    """Lambda's default 3 s timeout: one stalled connection leaves time for a retry that
+    answers; a DynamoDB that always stalls is a 503 before the deadline after two attempts or
+    more. For each operation."""
+
+    FAKE = FlakyDynamo
+    DEADLINE_MS = 3000
+    STALL_S = 2.0  # longer than an attempt may wait with 2.7 s left (half of it)
+
+    def setUp(self):
+        self.fake.inject()
+
+    def operations(self):
+        u = self.create_user(name="Stalled")
+        uid = u["userId"]
+        email = "stalled.%s@example.com" % uuid.uuid4().hex[:10]
+        return (
+            ("GetItem", "GET", "/users/" + uid, None, 200),
+            ("Scan", "GET", "/users", None, 200),
+            ("PutItem", "POST", "/users", {"name": "Stalled Create", "email": email}, 201),
+            ("UpdateItem", "PATCH", "/users/" + uid, {"age": 9}, 200),
+            ("DeleteItem", "DELETE", "/users/" + uid, None, 200),
+        )
+
+    def test_stall_once_then_answer(self):
+        for op, method, path, body, want in self.operations():
+            with self.subTest(operation=op):
+                self.fake.inject(stall(self.STALL_S))
+                r, t0 = self.timed(method, path, body)
+                elapsed = time.monotonic() - t0
+                self.assertEqual(r.status, want, r)
+                self.assertLess(elapsed, self.DEADLINE_MS / 1000.0, "answered after %.2f s" % elapsed)
+                self.assertEqual(len(self.fake.seen()), 2, self.fake.seen())
+                self.assertEqual(self.only_line(r).get("ddbAttempts"), 2)
+
+    def test_always_stall_is_503_before_the_deadline(self):
+        for op, method, path, body, _ in self.operations():
+            with self.subTest(operation=op):
+                self.fake.inject(*([stall(self.STALL_S)] * 20))
+                r, t0 = self.timed(method, path, body)
+                elapsed = time.monotonic() - t0
+                p = self.assert_503(r, t0)
+                self.assertLess(elapsed, self.DEADLINE_MS / 1000.0, "answered after %.2f s" % elapsed)
+                self.assertGreaterEqual(len(self.fake.seen()), 2, "no retry after a stall")
+                self.assertEqual(self.only_line(r).get("ddbAttempts"), len(self.fake.seen()))
+                self.assertEqual(p["status"], 503)
+        self.fake.inject()
+
+
+class CredentialFailureTest(unittest.TestCase):
+    """Credentials DynamoDB refuses: once is a 500; the third time in a row is a 503 with
+    Retry-After, and the process exits non-zero so that Lambda starts a fresh environment."""
+
+    REFUSED = (400, "com.amazon.coral.service#UnrecognizedClientException")
+
+    def test_third_refusal_in_a_row_ends_the_process(self):
+        fake = FlakyDynamo()
+        self.addCleanup(fake.stop)
+        rt = RuntimeAPI()
+        self.addCleanup(rt.stop)
+        boot = Bootstrap(rt, env_overrides={"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:%d" % fake.port},
+                         name="credentials")
+        self.addCleanup(boot.stop)
+        fake.inject(*([self.REFUSED] * 3))
+        statuses = []
+        for _ in range(3):
+            kind, proxy = rt.invoke(rest_event("GET", "/users/" + str(uuid.uuid4())))
+            self.assertEqual(kind, "response", proxy)
+            statuses.append(proxy["statusCode"])
+        self.assertEqual(statuses, [500, 500, 503], boot.output_tail())
+        self.assertTrue(proxy["headers"].get("Retry-After"), proxy)
+        self.assertEqual(len(fake.seen()), 3, "a refused credential was retried")
+        rc = boot.wait_exit(10)
+        self.assertIsNotNone(rc, "the bootstrap kept running with dead credentials")
+        self.assertNotEqual(rc, 0)
+        self.assertIn(b"refused the credentials", boot.stdout())
+
+    def test_an_answer_in_between_resets_the_count(self):
+        CONFIG.ddb.create_users_table("Users")
+        fake = FlakyDynamo()
+        self.addCleanup(fake.stop)
+        rt = RuntimeAPI()
+        self.addCleanup(rt.stop)
+        boot = Bootstrap(rt, env_overrides={"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:%d" % fake.port},
+                         name="credentials-reset")
+        self.addCleanup(boot.stop)
+        statuses = []
+        for plan in ([self.REFUSED], [self.REFUSED], [], [self.REFUSED], [self.REFUSED]):
+            fake.inject(*plan)
+            kind, proxy = rt.invoke(rest_event("GET", "/users/" + str(uuid.uuid4())))
+            self.assertEqual(kind, "response", proxy)
+            statuses.append(proxy["statusCode"])
+        self.assertEqual(statuses, [500, 500, 404, 500, 500], boot.output_tail())
+        self.assertTrue(boot.alive(), boot.output_tail())

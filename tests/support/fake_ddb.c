@@ -45,6 +45,7 @@ static ddb_status fake_call(void *ctx, ddb_op op, const json_t *request, int64_t
     r->body = NULL;
     memcpy(reply->error_type, r->error_type, sizeof reply->error_type);
     reply->attempts = r->attempts;
+    reply->maybe_applied = r->maybe_applied;
     reply->http_status = r->status == DDB_OK ? 200 : 400;
     return r->status;
 }
@@ -62,6 +63,7 @@ void fake_ddb_push(fake_ddb *f, ddb_status status, json_t *body, const char *err
     r->body = body;
     snprintf(r->error_type, sizeof r->error_type, "%s", error_type ? error_type : "");
     r->attempts = attempts;
+    r->maybe_applied = false;
 }
 
 void fake_ddb_push_json(fake_ddb *f, ddb_status status, const char *body_json,

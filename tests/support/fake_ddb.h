@@ -10,6 +10,7 @@
 #include "ddb.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,7 @@ typedef struct fake_ddb_reply {
     json_t *body; /* owned until handed to the caller */
     char error_type[96];
     unsigned attempts;
+    bool maybe_applied; /* an earlier attempt's answer was lost (set it after pushing) */
 } fake_ddb_reply;
 
 typedef struct fake_ddb {
