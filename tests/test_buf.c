@@ -59,10 +59,40 @@ static void test_appendf_over_the_limit_leaves_the_buffer(void **state) {
     buf_free(&b);
 }
 
+/* A buffer that holds a secret keeps its contents through growth and wipes them on reset. */
+static void test_secret_buffer_is_wiped_on_reset(void **state) {
+    (void)state;
+    buf b;
+    buf_init_secret(&b, 4096);
+    assert_true(b.wipe);
+    assert_int_equal(buf_append_str(&b, "Signature=0123456789abcdef"), UA_OK);
+    for (int i = 0; i < 20; i++) /* past the first block: grows (and wipes the old one) */
+        assert_int_equal(buf_appendf(&b, "%02d-secret-", i), UA_OK);
+    assert_true(b.cap > 64);
+    assert_memory_equal(b.data, "Signature=0123456789abcdef00-secret-", 36);
+    const char *data = b.data;
+    size_t cap = b.cap;
+    buf_reset(&b);
+    assert_ptr_equal(b.data, data);  /* the memory is kept for reuse ... */
+    for (size_t i = 0; i < cap; i++) /* ... and holds nothing of the secret */
+        if (data[i] != 0)
+            fail_msg("byte %zu survived the reset", i);
+    buf_free(&b);
+
+    buf plain; /* an ordinary buffer is not wiped: resetting costs nothing */
+    buf_init(&plain, 64);
+    assert_false(plain.wipe);
+    assert_int_equal(buf_append_str(&plain, "abc"), UA_OK);
+    buf_reset(&plain);
+    assert_int_equal(plain.data[1], 'b');
+    buf_free(&plain);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_appendf_fits_and_grows),
         cmocka_unit_test(test_appendf_over_the_limit_leaves_the_buffer),
+        cmocka_unit_test(test_secret_buffer_is_wiped_on_reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -221,6 +221,36 @@ static void test_close_without_answer_is_broken(void **state) {
     assert_int_equal(http_perform(fx->client, &call, &fx->res), HTTP_BROKEN);
 }
 
+/* On a kept-alive connection that dies before any answer, libcurl sends the request again on
+ * a new connection by itself: the result says the request went out twice. */
+static void test_silent_resend_is_counted(void **state) {
+    fixture *fx = *state;
+    http_call call = {.method = "POST",
+                      .url = fx->url,
+                      .body = "{}",
+                      .body_len = 2,
+                      .timeout_ms = 5000,
+                      .max_response = 4096};
+    fake_http_push(fx->fake, &(fake_response){.body = "first"});
+    assert_int_equal(http_perform(fx->client, &call, &fx->res), HTTP_DONE);
+    assert_int_equal(fx->res.sends, 1);
+    fake_http_push(fx->fake, &(fake_response){.fault = FAKE_CLOSE});
+    fake_http_push(fx->fake, &(fake_response){.body = "second"});
+    assert_int_equal(http_perform(fx->client, &call, &fx->res), HTTP_DONE);
+    assert_string_equal(buf_str(&fx->res.body), "second");
+    assert_int_equal(fake_http_request_count(fx->fake), 3);
+    assert_int_equal(fx->res.sends, 2);
+    /* Nothing listening: no request went out at all. */
+    fake_http *gone = fake_http_start();
+    assert_non_null(gone);
+    char url[128];
+    snprintf(url, sizeof url, "%s/", fake_http_url(gone));
+    fake_http_stop(gone);
+    call.url = url;
+    assert_int_equal(http_perform(fx->client, &call, &fx->res), HTTP_NOT_SENT);
+    assert_int_equal(fx->res.sends, 0);
+}
+
 static void test_truncated_body_is_broken(void **state) {
     fixture *fx = *state;
     fake_http_push(fx->fake, &(fake_response){.body = "0123456789", .fault = FAKE_TRUNCATE});
@@ -289,6 +319,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_body_over_limit_is_too_big, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stall_past_timeout_times_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_without_answer_is_broken, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_silent_resend_is_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_body_is_broken, setup, teardown),
         cmocka_unit_test_setup_teardown(test_closed_port_is_not_sent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_injection_is_refused, setup, teardown),

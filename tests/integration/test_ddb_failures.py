@@ -12,6 +12,7 @@ import http.client
 import http.server
 import json
 import socket
+import sys
 import threading
 import time
 import unittest
@@ -465,6 +466,7 @@ class StallTest(_FakeDynamoCase):
                 self.assertLess(elapsed, self.DEADLINE_MS / 1000.0, "answered after %.2f s" % elapsed)
                 self.assertEqual(len(self.fake.seen()), 2, self.fake.seen())
                 self.assertEqual(self.only_line(r).get("ddbAttempts"), 2)
+                sys.stderr.write("  %s stalled once: %d in %.2f s (deadline 3 s)\n" % (op, r.status, elapsed))
 
     def test_always_stall_is_503_before_the_deadline(self):
         for op, method, path, body, _ in self.operations():
@@ -477,6 +479,8 @@ class StallTest(_FakeDynamoCase):
                 self.assertGreaterEqual(len(self.fake.seen()), 2, "no retry after a stall")
                 self.assertEqual(self.only_line(r).get("ddbAttempts"), len(self.fake.seen()))
                 self.assertEqual(p["status"], 503)
+                sys.stderr.write("  %s always stalled: 503 after %d attempts in %.2f s (deadline 3 s)\n"
+                                 % (op, len(self.fake.seen()), elapsed))
         self.fake.inject()
 
 

@@ -2,10 +2,13 @@
 Runtime API connection."""
 
 import json
+import time
 import unittest
 import uuid
 
-from harness import SECRET_ACCESS_KEY, Bootstrap, BootstrapCase, RuntimeAPI, strict_json
+import os
+
+from harness import CONFIG, SECRET_ACCESS_KEY, Bootstrap, BootstrapCase, RuntimeAPI, bootstrap_wrapper, strict_json
 
 
 class InitErrorTest(unittest.TestCase):
@@ -37,6 +40,27 @@ class InitErrorTest(unittest.TestCase):
 
     def test_empty_users_table(self):
         self.check_init_error({"USERS_TABLE": ""}, "USERS_TABLE")
+
+    def test_plain_http_endpoint_off_loopback_is_an_init_error(self):
+        # Nothing is sent: the endpoint is refused while the configuration is read.
+        for endpoint in ("http://10.1.2.3:8000", "http://dynamodb.eu-west-1.amazonaws.com"):
+            with self.subTest(endpoint=endpoint):
+                self.check_init_error({"AWS_ENDPOINT_URL_DYNAMODB": endpoint}, "USERS_ALLOW_HTTP_ENDPOINT")
+
+    def test_plain_http_opt_in_is_named_at_start(self):
+        # Opted in, the process starts and names the override in one WARN line; no invocation is
+        # sent, so nothing ever travels to that address.
+        rt, boot = self.start({"AWS_ENDPOINT_URL_DYNAMODB": "http://10.1.2.3:8000",
+                               "USERS_ALLOW_HTTP_ENDPOINT": "1"})
+        deadline = time.monotonic() + 10
+        while rt.next_calls == 0 and boot.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(rt.init_errors, [], boot.output_tail())
+        self.assertGreaterEqual(rt.next_calls, 1, boot.output_tail())
+        warn = [json.loads(l) for l in boot.stdout().decode().splitlines() if l.strip()]
+        warn = [l for l in warn if l.get("level") == "WARN"]
+        self.assertEqual(len(warn), 1, warn)
+        self.assertIn("http://10.1.2.3:8000", warn[0]["message"])
 
     def test_missing_runtime_api_exits_non_zero(self):
         rt, boot = self.start({"AWS_LAMBDA_RUNTIME_API": None})
@@ -102,6 +126,12 @@ class LogTest(BootstrapCase):
                     self.assertIsInstance(obj, dict)
                     self.assertIn(obj.get("level"), ("DEBUG", "INFO", "WARN", "ERROR"), obj)
 
+    def test_override_is_named_once_at_start(self):
+        lines = [json.loads(l) for l in self.boot.stdout().decode().splitlines() if l.strip()]
+        self.assertEqual(lines[0].get("level"), "WARN", lines[0])
+        self.assertIn(CONFIG.ddb.endpoint, lines[0].get("message"), lines[0])
+        self.assertEqual(sum(1 for l in lines if l.get("level") == "WARN"), 1)
+
     def test_runtime_connection_is_reused(self):
         before = self.runtime.connections
         for _ in range(20):
@@ -109,3 +139,29 @@ class LogTest(BootstrapCase):
             self.assertEqual(r.status, 404, r)
         opened = self.runtime.connections - before
         self.assertLessEqual(opened, 4, "%d new Runtime API connections for 20 invocations" % opened)
+
+
+class SecretsTest(BootstrapCase):
+    """The secret key and the session token leave the environment once read: not in environ,
+    not in /proc/<pid>/environ (the bytes there are wiped too), never in the logs."""
+
+    TOKEN = "itestToken" + uuid.uuid4().hex
+    ENV = {"AWS_SESSION_TOKEN": TOKEN}
+
+    def test_secrets_are_gone_from_the_environment(self):
+        r = self.rest("GET", "/users/" + str(uuid.uuid4()))
+        self.assertEqual(r.status, 404, r)
+        if bootstrap_wrapper():
+            self.skipTest("under a wrapper, /proc/<pid>/environ is the wrapper's")
+        with open("/proc/%d/environ" % self.boot.proc.pid, "rb") as f:
+            environ = f.read()
+        self.assertIn(b"AWS_ACCESS_KEY_ID=", environ)  # the key id is not a secret
+        self.assertNotIn(SECRET_ACCESS_KEY.encode(), environ)
+        self.assertNotIn(self.TOKEN.encode(), environ)
+        # The kernel shows the block the process started with: the names stay, the values
+        # are zeroed where they stood.
+        self.assertIn(b"AWS_SECRET_ACCESS_KEY=" + b"\0" * len(SECRET_ACCESS_KEY), environ)
+        self.assertIn(b"AWS_SESSION_TOKEN=" + b"\0" * len(self.TOKEN), environ)
+        for data in (self.boot.stdout(), self.boot.stderr()):
+            self.assertNotIn(SECRET_ACCESS_KEY.encode(), data)
+            self.assertNotIn(self.TOKEN.encode(), data)
