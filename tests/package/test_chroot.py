@@ -275,13 +275,15 @@ class ChrootPackage(unittest.TestCase):
 
     def test_create_and_get_by_host_name(self):
         port = harness.CONFIG.ddb.port
-        runtime, boot = self.start("http://%s:%d" % (DDB_HOST, port))
+        # A host name (loopback through the root's /etc/hosts) over plain http needs the opt-in.
+        runtime, boot = self.start("http://%s:%d" % (DDB_HOST, port), USERS_ALLOW_HTTP_ENDPOINT="1")
         self.create_and_get(runtime, boot)
         self.assertTrue(boot.alive(), boot.output_tail())
 
     def test_unknown_host_name_is_not_resolved_from_the_host(self):
         # The host's resolver knows nothing of this name either; what matters is a clean 5xx.
-        runtime, boot = self.start("http://missing.users.test:%d" % harness.CONFIG.ddb.port)
+        runtime, boot = self.start("http://missing.users.test:%d" % harness.CONFIG.ddb.port,
+                                   USERS_ALLOW_HTTP_ENDPOINT="1")
         status, problem = self.send(runtime, boot, "GET", "/users/" + str(uuid.uuid4()))
         self.assertIn(status, (500, 503), problem)
         self.assertTrue(boot.alive(), boot.output_tail())
