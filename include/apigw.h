@@ -2,10 +2,14 @@
  * 2.0) to an api_request, and an api_response back to the proxy answer of the same format.
  *
  * What the parser needs of an event, and nothing more: a JSON object that is either payload
- * 2.0 ("version": "2.0") or payload 1.0 (has an "httpMethod" key). Every other field may be
- * missing, null or of the wrong type: a missing method or path becomes "" (the router then
- * answers 404), a missing map becomes an empty one, a value that is not a string (or holds a
- * NUL, which C strings would silently cut) is ignored. */
+ * 2.0 ("version": "2.0") or payload 1.0 (has an "httpMethod" key), whose members are, when
+ * present, of the JSON type API Gateway sends them as: every top-level member of both formats,
+ * and requestContext's requestId, stage, http, http.method and http.path (the table is in
+ * apigw.c). null is such a type only for the maps, cookies and body, which API Gateway sends as
+ * null when there are none. Any member may be missing: a missing method or path becomes "" (the
+ * router then answers 404 or 405), a missing map an empty one. A value inside a map or cookies
+ * that is not a string is ignored, and so is a string holding a NUL (which C strings would
+ * silently cut) there or as the method, path or request id. */
 #ifndef USERS_APIGW_H
 #define USERS_APIGW_H
 
@@ -30,10 +34,11 @@ typedef struct apigw_event {
 
 /* Parses an event of len bytes (not NUL-terminated). lambda_request_id (may be NULL) is used
  * when the event has no usable API Gateway request id. UA_ERR_INVALID when the document is
- * not a payload 1.0 or 2.0 proxy event (the caller answers with an invocation error),
- * UA_ERR_TOO_BIG when len passes UA_MAX_EVENT_BYTES, UA_ERR_NOMEM. On success free with
- * apigw_event_free; on failure out holds nothing (freeing it anyway is harmless). A body that
- * is not valid base64 is not an error here: req.body_bad_base64 is set and req.body is NULL.
+ * not a payload 1.0 or 2.0 proxy event, or a member has a type API Gateway never sends it as
+ * (the caller answers with an invocation error), UA_ERR_TOO_BIG when len passes
+ * UA_MAX_EVENT_BYTES, UA_ERR_NOMEM. On success free with apigw_event_free; on failure out holds
+ * nothing (freeing it anyway is harmless). A body that is not valid base64 is not an error
+ * here: req.body_bad_base64 is set and req.body is NULL.
  *
  * The request it fills in:
  *   method      v1 httpMethod, v2 requestContext.http.method; "" when absent.

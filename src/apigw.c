@@ -346,6 +346,66 @@ static json_t *load_event(const char *event, size_t len) {
     return jparse(event, len, flags | JPARSE_NUL_AS_SOH, NULL);
 }
 
+/* ---- What an event is ---- */
+
+/* A set of JSON types: bit t stands for json_type t. */
+enum {
+    JT_OBJECT = 1u << JSON_OBJECT,
+    JT_ARRAY = 1u << JSON_ARRAY,
+    JT_STRING = 1u << JSON_STRING,
+    JT_BOOLEAN = 1u << JSON_TRUE | 1u << JSON_FALSE,
+    JT_NULL = 1u << JSON_NULL
+};
+
+/* A member of a proxy event and the types API Gateway sends it as. */
+typedef struct event_member {
+    const char *keys[3]; /* the member's path from the root; unused entries NULL */
+    unsigned types;
+} event_member;
+
+/* Every top-level member of both payload formats, and what the parser reads of
+ * requestContext. null is allowed only where API Gateway sends it for "none" (the maps,
+ * cookies, body). Values inside the maps and arrays, and the rest of requestContext, are not
+ * checked here: they are read only where they are strings. */
+static const event_member EVENT_MEMBERS[] = {
+    {{"version"}, JT_STRING},
+    {{"resource"}, JT_STRING},
+    {{"routeKey"}, JT_STRING},
+    {{"httpMethod"}, JT_STRING},
+    {{"path"}, JT_STRING},
+    {{"rawPath"}, JT_STRING},
+    {{"rawQueryString"}, JT_STRING},
+    {{"cookies"}, JT_ARRAY | JT_NULL},
+    {{"headers"}, JT_OBJECT | JT_NULL},
+    {{"multiValueHeaders"}, JT_OBJECT | JT_NULL},
+    {{"queryStringParameters"}, JT_OBJECT | JT_NULL},
+    {{"multiValueQueryStringParameters"}, JT_OBJECT | JT_NULL},
+    {{"pathParameters"}, JT_OBJECT | JT_NULL},
+    {{"stageVariables"}, JT_OBJECT | JT_NULL},
+    {{"body"}, JT_STRING | JT_NULL},
+    {{"isBase64Encoded"}, JT_BOOLEAN},
+    {{"requestContext"}, JT_OBJECT},
+    {{"requestContext", "requestId"}, JT_STRING},
+    {{"requestContext", "stage"}, JT_STRING},
+    {{"requestContext", "http"}, JT_OBJECT},
+    {{"requestContext", "http", "method"}, JT_STRING},
+    {{"requestContext", "http", "path"}, JT_STRING},
+};
+
+/* Whether every member of EVENT_MEMBERS that root has is of a type API Gateway sends it as.
+ * A member under a parent that is not an object is not looked for: the parent's entry fails. */
+static bool members_well_typed(const json_t *root) {
+    for (size_t i = 0; i < sizeof EVENT_MEMBERS / sizeof EVENT_MEMBERS[0]; i++) {
+        const event_member *m = &EVENT_MEMBERS[i];
+        const json_t *v = root;
+        for (size_t k = 0; v && k < sizeof m->keys / sizeof m->keys[0] && m->keys[k]; k++)
+            v = json_object_get(v, m->keys[k]);
+        if (v && !(m->types & 1u << json_typeof(v)))
+            return false;
+    }
+    return true;
+}
+
 static apigw_format detect_format(const json_t *root) {
     const char *version = get_str(root, "version");
     if (version && strcmp(version, "2.0") == 0)
@@ -370,7 +430,8 @@ ua_status apigw_parse(const char *event, size_t len, const char *lambda_request_
     if (!event)
         return UA_ERR_INVALID;
     out->root = load_event(event, len);
-    out->format = json_is_object(out->root) ? detect_format(out->root) : 0;
+    if (json_is_object(out->root) && members_well_typed(out->root))
+        out->format = detect_format(out->root);
     if (!out->format) {
         apigw_event_free(out);
         return UA_ERR_INVALID;

@@ -6,7 +6,7 @@ import json
 import os
 import uuid
 
-from harness import CONFIG, BootstrapCase, rest_event
+from harness import CONFIG, BootstrapCase, http_event, rest_event
 
 
 def testdata_dir():
@@ -106,6 +106,13 @@ class EventFormsTest(BootstrapCase):
         ev["multiValueHeaders"] = None
         r = self.send(ev)
         self.assert_problem(r, 415, "UNSUPPORTED_MEDIA_TYPE")
+        ev = http_event("GET", "/users/" + u["userId"])
+        for k in ("headers", "queryStringParameters", "pathParameters", "stageVariables",
+                  "cookies", "body"):
+            ev[k] = None
+        r = self.send(ev)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json, u)
 
     def test_repeated_query_and_header_values_never_5xx(self):
         r = self.rest("GET", "/users", query={"limit": ["5", "6"]})
@@ -138,24 +145,52 @@ class EventFormsTest(BootstrapCase):
                 r = self.rest("GET", "/users", query={"limit": "1"})
                 self.assertEqual(r.status, 200, r)
 
-    def test_ill_typed_events_never_crash(self):
-        """Documents shaped almost like events, with wrong types: an invocation error or a
-        non-5xx answer are both acceptable; a crash, a hang or a 5xx are not."""
-        for ev in ({"httpMethod": 5, "path": ["x"]}, {"version": "2.0"},
+    def test_ill_typed_events_are_invocation_errors(self):
+        """A member API Gateway sends with one JSON type, present with another, makes the
+        document not an API Gateway event: InvalidEvent on /invocation/{id}/error, and the next
+        event is served."""
+        for ev in ({"httpMethod": 5, "path": [], "headers": "x"},
+                   {"httpMethod": 5, "path": ["x"]},
+                   {"httpMethod": None, "path": "/users"},
                    {"httpMethod": "GET", "path": None, "headers": "x"},
-                   {"version": "2.0", "requestContext": {"http": {"method": None}}, "rawPath": 7},
                    {"httpMethod": "GET", "path": "/users", "requestContext": []},
-                   {"httpMethod": "POST", "path": "/users", "body": {"name": "not a string"}}):
+                   {"httpMethod": "GET", "path": "/users", "multiValueHeaders": ["Accept"]},
+                   {"httpMethod": "GET", "path": "/users", "queryStringParameters": "limit=1"},
+                   {"httpMethod": "GET", "path": "/users", "resource": 1},
+                   {"httpMethod": "POST", "path": "/users", "body": {"name": "not a string"}},
+                   {"httpMethod": "POST", "path": "/users", "body": "e30=", "isBase64Encoded": "true"},
+                   {"version": "2.0", "requestContext": {"http": {"method": None}}, "rawPath": 7},
+                   {"version": "2.0", "requestContext": {"http": {"method": ["GET"]}}, "rawPath": "/users"},
+                   {"version": "2.0", "requestContext": {"http": "GET"}, "rawPath": "/users"},
+                   {"version": "2.0", "requestContext": {"http": {"method": "GET"}}, "rawPath": {}}):
             with self.subTest(event=ev):
                 kind, doc = self.runtime.invoke(ev)
+                self.assertEqual(kind, "error", "expected /invocation/{id}/error, got %s %r" % (kind, doc))
                 self.assertIsInstance(doc, dict, doc)
-                if kind == "error":
-                    self.assertIsInstance(doc.get("errorType"), str, doc)
-                else:
-                    self.assertIsInstance(doc.get("statusCode"), int, doc)
-                    self.assertTrue(200 <= doc["statusCode"] < 500, doc)
+                self.assertEqual(doc.get("errorType"), "InvalidEvent", doc)
+                self.assertIsInstance(doc.get("errorMessage"), str, doc)
+                hdr = self.runtime.last.headers.get("lambda-runtime-function-error-type")
+                self.assertEqual(hdr, "InvalidEvent")
                 r = self.rest("GET", "/users", query={"limit": "1"})
                 self.assertEqual(r.status, 200, r)
+
+    def test_missing_method_or_path_is_answered(self):
+        """Missing is not the wrong type: a missing path is 404, a missing method an unknown
+        one (405 on a known path)."""
+        no_method = {"version": "2.0", "rawPath": "/users",
+                     "requestContext": {"requestId": "no-method", "http": {}}}
+        for ev, status, code in (
+                ({"httpMethod": "GET", "requestContext": {"requestId": "no-path"}}, 404, "NOT_FOUND"),
+                ({"version": "2.0", "requestContext": {"requestId": "no-path-v2"}}, 404, "NOT_FOUND"),
+                (no_method, 405, "METHOD_NOT_ALLOWED")):
+            with self.subTest(event=ev):
+                kind, doc = self.runtime.invoke(ev)
+                self.assertEqual(kind, "response", doc)
+                self.assertEqual(doc.get("statusCode"), status, doc)
+                problem = json.loads(doc.get("body") or "null")
+                self.assertIsInstance(problem, dict, doc)
+                self.assertEqual(problem.get("code"), code, doc)
+                self.assertEqual(problem.get("requestId"), ev["requestContext"]["requestId"], doc)
 
     def test_captured_real_events_are_answered(self):
         """Every real REST / HTTP API event in shared/testdata hits a path this API does not
