@@ -11,7 +11,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-/* Whether s[0..len) is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
+/* Whether s[0..len) is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF):
+ * utf8_valid (utf8.h) under the field rules' prefix. */
 bool validate_utf8(const char *s, size_t len);
 
 /* Number of code points in well-formed UTF-8 (on other input: the number of non-continuation

@@ -2,7 +2,7 @@
 #include "jparse.h"
 
 #include "buf.h"
-#include "validate.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <math.h>
@@ -155,7 +155,7 @@ static bool read_string(parser *ps, ua_span *out) {
     }
     ps->p = p + 1;
     /* Escapes are ASCII, so the raw bytes are UTF-8 exactly when the decoded ones are. */
-    if (high && !validate_utf8((const char *)start, (size_t)(p - start)))
+    if (high && !utf8_valid((const char *)start, (size_t)(p - start)))
         return fail(ps, JPARSE_SYNTAX);
     if (!escaped) {
         *out = (ua_span){(const char *)start, (size_t)(p - start)};

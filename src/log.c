@@ -2,8 +2,10 @@
 #include "log.h"
 
 #include "buf.h"
+#include "utf8.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,38 +59,46 @@ void log_set_fd(int fd) {
     g_fd = fd;
 }
 
-/* Appends s as a JSON string literal. Invalid UTF-8 bytes become U+FFFD so the line stays
- * valid JSON whatever a client sent. */
+/* Whether c goes into a JSON string as it is: printable ASCII other than '"' and '\\'. */
+static bool json_plain(unsigned char c) {
+    return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+}
+
+/* Appends s as a JSON string literal, so that the line stays valid JSON and valid UTF-8 whatever
+ * a client sent. Quotes, backslashes and control characters (DEL too) are escaped. Bytes that
+ * are not well-formed UTF-8 become U+FFFD, one for each maximal subpart as utf8_decode reads
+ * it (Unicode's "substitution of maximal subparts", what browsers do): C0 80 becomes two
+ * U+FFFD, ED A0 80 (a surrogate) three, F4 90 80 80 (past U+10FFFF) four, E2 82 cut short by
+ * the end of s or by an ASCII byte one. */
 static ua_status append_json_string(buf *b, const char *s) {
     static const char hex[] = "0123456789abcdef";
-    ua_status st = buf_append_char(b, '"');
     const unsigned char *p = (const unsigned char *)(s ? s : "");
-    while (st == UA_OK && *p) {
-        unsigned char c = *p;
+    size_t len = strlen((const char *)p), i = 0;
+    ua_status st = buf_append_char(b, '"');
+    while (st == UA_OK && i < len) {
+        size_t run = i;
+        while (run < len && json_plain(p[run]))
+            run++;
+        if (run > i) {
+            st = buf_append(b, p + i, run - i);
+            i = run;
+            continue;
+        }
+        unsigned char c = p[i];
         if (c == '"' || c == '\\') {
             char esc[2] = {'\\', (char)c};
             st = buf_append(b, esc, 2);
-            p++;
-        } else if (c < 0x20 || c == 0x7f) {
+            i++;
+        } else if (c < 0x80) {
             char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             st = buf_append(b, esc, 6);
-            p++;
-        } else if (c < 0x80) {
-            st = buf_append_char(b, (char)c);
-            p++;
+            i++;
         } else {
-            size_t n = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-            size_t ok = n;
-            for (size_t i = 1; i < n && ok; i++)
-                if ((p[i] & 0xc0) != 0x80)
-                    ok = 0;
-            if (ok) {
-                st = buf_append(b, p, n);
-                p += n;
-            } else {
-                st = buf_append_str(b, "\xef\xbf\xbd");
-                p++;
-            }
+            uint32_t cp;
+            size_t n = utf8_decode(p + i, len - i, &cp);
+            st = cp == UTF8_INVALID ? buf_append(b, UTF8_REPLACEMENT, UTF8_REPLACEMENT_LEN)
+                                    : buf_append(b, p + i, n);
+            i += n;
         }
     }
     return st == UA_OK ? buf_append_char(b, '"') : st;

@@ -120,6 +120,43 @@ static void test_client_data_is_escaped(void **state) {
     json_decref(doc);
 }
 
+#define FFFD "\xEF\xBF\xBD"
+
+/* Bytes the strict decoder refuses each become U+FFFD, one per maximal subpart (the WHATWG
+ * count), and the line parses: jansson refuses a line that is not UTF-8. */
+static void test_invalid_utf8_is_replaced(void **state) {
+    (void)state;
+    static const struct {
+        const char *what, *in, *want;
+    } cases[] = {
+        {"overlong 2-byte NUL", "a\xC0\x80z", "a" FFFD FFFD "z"},
+        {"overlong 3-byte NUL", "a\xE0\x80\x80z", "a" FFFD FFFD FFFD "z"},
+        {"overlong 4-byte NUL", "a\xF0\x80\x80\x80z", "a" FFFD FFFD FFFD FFFD "z"},
+        {"surrogate U+D800", "a\xED\xA0\x80z", "a" FFFD FFFD FFFD "z"},
+        {"surrogate U+DFFF", "a\xED\xBF\xBFz", "a" FFFD FFFD FFFD "z"},
+        {"U+110000", "a\xF4\x90\x80\x80z", "a" FFFD FFFD FFFD FFFD "z"},
+        {"F5 lead", "a\xF5\x80\x80\x80z", "a" FFFD FFFD FFFD FFFD "z"},
+        {"FF byte", "a\xFFz", "a" FFFD "z"},
+        {"lone continuation", "a\x80z", "a" FFFD "z"},
+        {"truncated 3-byte at the end", "ab\xE2\x82", "ab" FFFD},
+        {"truncated 4-byte at the end", "ab\xF0\x9F\x98", "ab" FFFD},
+        {"truncated 3-byte before ASCII", "\xE2\x82(", FFFD "("},
+        {"well-formed passes", "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xF4\x8F\xBF\xBF",
+         "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xF4\x8F\xBF\xBF"},
+    };
+    log_set_level(LOG_INFO);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        capture c;
+        log_invocation line = {.request_id = "r", .method = cases[i].in, .status = 400};
+        capture_start(&c);
+        log_invocation_line(&line);
+        json_t *doc = only_line(capture_end(&c));
+        if (strcmp(field(doc, "method"), cases[i].want) != 0)
+            fail_msg("'%s': escaped differently", cases[i].what);
+        json_decref(doc);
+    }
+}
+
 static void test_invocation_line_fields(void **state) {
     (void)state;
     capture c;
@@ -187,6 +224,7 @@ int main(void) {
         cmocka_unit_test(test_levels_filter),
         cmocka_unit_test(test_level_from_env),
         cmocka_unit_test(test_client_data_is_escaped),
+        cmocka_unit_test(test_invalid_utf8_is_replaced),
         cmocka_unit_test(test_invocation_line_fields),
         cmocka_unit_test(test_overlong_line_stays_json),
     };

@@ -1,46 +1,7 @@
-/* gw_codec.c — UTF-8, Latin-1, base64 and query decoding for the local gateway (see gw_codec.h). */
+/* gw_codec.c — Latin-1, base64 and query decoding for the local gateway (see gw_codec.h). */
 #include "gw_codec.h"
 
 #include <stdint.h>
-
-bool gw_utf8_valid(const char *p, size_t n) {
-    const unsigned char *s = (const unsigned char *)p;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-            cp = c & 0x1Fu;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            cp = c & 0x0Fu;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            cp = c & 0x07u;
-        } else {
-            return false; /* continuation byte first, C0/C1 overlong lead, or past U+10FFFF */
-        }
-        if (n - i - 1 < need)
-            return false;
-        for (size_t k = 1; k <= need; k++) {
-            unsigned cc = s[i + k];
-            if ((cc & 0xC0u) != 0x80u)
-                return false;
-            cp = (cp << 6) | (cc & 0x3Fu);
-        }
-        if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += need + 1;
-    }
-    return true;
-}
 
 ua_status gw_latin1_to_utf8(const char *p, size_t n, buf *out) {
     for (size_t i = 0; i < n; i++) {

@@ -1,5 +1,5 @@
-/* gw_codec.h — the byte codecs the local gateway needs between HTTP and proxy events: UTF-8
- * checks, Latin-1 transcoding, base64, and query-string percent-decoding.
+/* gw_codec.h — the byte codecs the local gateway needs between HTTP and proxy events: Latin-1
+ * transcoding, base64, and query-string percent-decoding (UTF-8 checks are utf8.h's).
  *
  * Every function takes a (pointer, length) view of untrusted bytes (never assumed
  * NUL-terminated) and appends to a bounded buf owned by the caller. */
@@ -9,12 +9,7 @@
 #include "buf.h"
 #include "common.h"
 
-#include <stdbool.h>
 #include <stddef.h>
-
-/* True when the n bytes are well-formed UTF-8 (no overlong forms, no surrogates, nothing past
- * U+10FFFF). NUL bytes are well-formed. */
-bool gw_utf8_valid(const char *p, size_t n);
 
 /* Appends the bytes read as ISO-8859-1 and written as UTF-8: what HTTP header bytes that are
  * not UTF-8 mean (RFC 9110, 5.5). */

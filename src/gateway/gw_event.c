@@ -2,6 +2,7 @@
 #include "gw_event.h"
 
 #include "gw_codec.h"
+#include "utf8.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 
 /* A JSON string of bytes that came off the wire: UTF-8 as is, anything else read as Latin-1. */
 static json_t *wire_string(const char *p, size_t n) {
-    if (gw_utf8_valid(p, n))
+    if (utf8_valid(p, n))
         return json_stringn(p ? p : "", n);
     buf b;
     buf_init(&b, 4 * n + 1);
@@ -66,7 +67,7 @@ static bool media_ends(const char *mt, size_t n, const char *suffix) {
 }
 
 bool gw_body_is_text(const char *content_type, size_t ct_len, const char *body, size_t len) {
-    if (!gw_utf8_valid(body, len))
+    if (!utf8_valid(body, len))
         return false;
     if (!content_type)
         return true;
@@ -207,7 +208,7 @@ static json_t *query_component(const char *p, size_t n) {
     buf b;
     buf_init(&b, n);
     json_t *s = NULL;
-    if (gw_query_decode(p, n, &b) == UA_OK && gw_utf8_valid(b.data ? b.data : "", b.len))
+    if (gw_query_decode(p, n, &b) == UA_OK && utf8_valid(b.data ? b.data : "", b.len))
         s = json_stringn(buf_str(&b), b.len);
     else
         s = wire_string(p, n);
