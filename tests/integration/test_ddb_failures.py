@@ -383,43 +383,44 @@ class LostAnswerTest(_FakeDynamoCase):
                 g = self.rest("GET", "/users/" + uid)
                 self.assertEqual(g.json, r.json)
 
+    # Each loss, with and without If-Match.
+    CASES = [(name, lose, tagged) for name, lose in LOSSES for tagged in (False, True)]
+
+    def about_to_lose(self, lose, tagged):
+        """A user at version 3 whose next request's answer will be lost: (user id, headers)."""
+        uid = self.user_at_version_3()["userId"]
+        self.fake.inject(lose)
+        return uid, ({"If-Match": '"3"'} if tagged else None)
+
     def test_update(self):
-        for name, lose in self.LOSSES:
-            for tagged in (False, True):
-                with self.subTest(loss=name, if_match=tagged):
-                    u = self.user_at_version_3()
-                    uid = u["userId"]
-                    self.fake.inject(lose)
-                    headers = {"If-Match": '"3"'} if tagged else None
-                    r = self.rest("PATCH", "/users/" + uid, {"age": 5}, headers=headers)
-                    self.assertEqual(r.status, 200, r)
-                    self.assertEqual(r.json["version"], 4, "applied twice? %r" % r.json)
-                    self.assertEqual(r.json["age"], 5)
-                    self.assertEqual(r.headers.get("ETag"), '"4"')
-                    item = self.stored(uid)
-                    self.assertEqual(item["version"], {"N": "4"}, item)
-                    self.assertEqual(item["age"], {"N": "5"}, item)
-                    self.assertEqual(self.fake.applied("UpdateItem"), 1)
-                    self.assert_counted_honestly(r)
-                    self.assertEqual(self.rest("GET", "/users/" + uid).json, r.json)
+        for name, lose, tagged in self.CASES:
+            with self.subTest(loss=name, if_match=tagged):
+                uid, headers = self.about_to_lose(lose, tagged)
+                r = self.rest("PATCH", "/users/" + uid, {"age": 5}, headers=headers)
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.json["version"], 4, "applied twice? %r" % r.json)
+                self.assertEqual(r.json["age"], 5)
+                self.assertEqual(r.headers.get("ETag"), '"4"')
+                item = self.stored(uid)
+                self.assertEqual(item["version"], {"N": "4"}, item)
+                self.assertEqual(item["age"], {"N": "5"}, item)
+                self.assertEqual(self.fake.applied("UpdateItem"), 1)
+                self.assert_counted_honestly(r)
+                self.assertEqual(self.rest("GET", "/users/" + uid).json, r.json)
 
     def test_delete(self):
-        for name, lose in self.LOSSES:
-            for tagged in (False, True):
-                with self.subTest(loss=name, if_match=tagged):
-                    u = self.user_at_version_3()
-                    uid = u["userId"]
-                    self.fake.inject(lose)
-                    headers = {"If-Match": '"3"'} if tagged else None
-                    r, t0 = self.timed("DELETE", "/users/" + uid, headers=headers)
-                    # Its own delete or somebody else's: the retry cannot tell, so never a 404.
-                    self.assert_503(r, t0)
-                    self.assertIsNone(self.stored(uid))
-                    self.assertEqual(self.fake.applied("DeleteItem"), 1)
-                    self.assert_counted_honestly(r)
-                    # The client's retry learns the user is gone.
-                    self.fake.inject()
-                    self.assert_problem(self.rest("DELETE", "/users/" + uid), 404, "NOT_FOUND")
+        for name, lose, tagged in self.CASES:
+            with self.subTest(loss=name, if_match=tagged):
+                uid, headers = self.about_to_lose(lose, tagged)
+                r, t0 = self.timed("DELETE", "/users/" + uid, headers=headers)
+                # Its own delete or somebody else's: the retry cannot tell, so never a 404.
+                self.assert_503(r, t0)
+                self.assertIsNone(self.stored(uid))
+                self.assertEqual(self.fake.applied("DeleteItem"), 1)
+                self.assert_counted_honestly(r)
+                # The client's retry learns the user is gone.
+                self.fake.inject()
+                self.assert_problem(self.rest("DELETE", "/users/" + uid), 404, "NOT_FOUND")
 
     def test_delete_not_applied_is_412_when_the_user_moved_on(self):
         u = self.user_at_version_3()
