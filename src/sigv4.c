@@ -638,7 +638,8 @@ static ua_status canonical_request(const sigv4_request *r, const prepared *p, bu
     unsigned char md[SHA256_DIGEST_LENGTH];
     if (st == UA_OK && EVP_DigestFinal_ex(k.md, md, NULL) != 1)
         st = UA_ERR_NOMEM;
-    EVP_MD_CTX_free(k.md);
+    EVP_MD_CTX_free(k.md); /* wipes its state, which may hold the end of the session token */
+    OPENSSL_cleanse(k.stage, sizeof k.stage); /* staged canonical text: the token passes here */
     if (st == UA_OK)
         hex_lower(md, sizeof md, hash);
     return st;
@@ -697,6 +698,7 @@ ua_status sigv4_sign(sigv4_signer *s, const sigv4_credentials *c, const char *re
     if (!hmac(s->key, sizeof s->key, sts, (size_t)n, sig))
         return UA_ERR_NOMEM;
     hex_lower(sig, sizeof sig, out->signature);
+    OPENSSL_cleanse(sig, sizeof sig);
     st = buf_append_str(&out->authorization, ", Signature=");
     if (st == UA_OK)
         st = buf_append(&out->authorization, out->signature, 64);
