@@ -256,9 +256,11 @@ static void test_each_fault_forever_is_503_before_the_deadline(void **state) {
             fail_msg("%s for ever: status %d", retried[i].name, status);
         assert_problem(x, 503, "SERVICE_UNAVAILABLE");
         assert_string_equal(header(x, "Retry-After"), "1");
-        assert_true(x->out.ddb_attempts >= 1);
-        assert_true(x->out.ddb_attempts <= UA_DDB_MAX_ATTEMPTS);
-        assert_true(fake_http_request_count(x->fake) >= x->out.ddb_attempts);
+        /* At most UA_DDB_MAX_ATTEMPTS attempts of ours, each of which libcurl may send twice on
+         * a kept-alive connection found dead; every request that reached the server counted. */
+        assert_true(fake_http_request_count(x->fake) >= 1);
+        assert_true(x->out.ddb_attempts >= fake_http_request_count(x->fake));
+        assert_true(x->out.ddb_attempts <= 2 * UA_DDB_MAX_ATTEMPTS);
         if (x->elapsed_ms >= (double)budget)
             fail_msg("%s: answered after %.0f ms, past the %lld ms deadline", retried[i].name,
                      x->elapsed_ms, (long long)budget);
