@@ -3,8 +3,9 @@
  * Callers build a request document with jansson (the DynamoDB API's own JSON shape, e.g.
  * {"TableName":..., "Key":{...}}) and hand it to a ddb_port. The real port signs it with
  * SigV4, sends it over a kept-alive HTTPS connection, retries what the contract says is
- * retryable within the deadline, and returns the parsed reply. Handlers receive a ddb_port
- * rather than the client, so tests can pass a fake that records and answers requests. */
+ * retryable within the deadline (the policy is ddb_retry.h), and returns the parsed reply.
+ * Handlers receive a ddb_port rather than the client, so tests can pass a fake that records
+ * and answers requests. */
 #ifndef USERS_DDB_H
 #define USERS_DDB_H
 
@@ -96,7 +97,7 @@ const char *ddb_endpoint_from_env(void);
 /* A port backed by client c. */
 ddb_port ddb_client_port(ddb_client *c);
 
-/* Sends request as operation op, retrying per the contract until deadline_ms (epoch ms; <= 0
+/* Sends request as operation op, retrying per ddb_retry.h until deadline_ms (epoch ms; <= 0
  * means DDB_DEFAULT_DEADLINE_MS from now) less UA_DEADLINE_MARGIN_MS. reply must have been
  * initialised; its old body is dropped. On return reply->attempts and http_status describe
  * the attempts, and reply->body/error_type the last answer: the result on DDB_OK, the error
@@ -105,21 +106,7 @@ ddb_port ddb_client_port(ddb_client *c);
 UA_WARN_UNUSED ddb_status ddb_client_call(ddb_client *c, ddb_op op, const json_t *request,
                                           int64_t deadline_ms, ddb_reply *reply);
 
-/* How long one attempt may wait when left ms remain before the client must stop: half of it,
- * so that a retry still fits after a stalled connection, at most UA_DDB_ATTEMPT_TIMEOUT_MS;
- * all of it when half would be under UA_DDB_MIN_ATTEMPT_MS (that attempt is the last). */
-int64_t ddb_attempt_timeout_ms(int64_t left);
-
 /* ---- Pieces exposed for tests and the fuzzers ---- */
-
-/* Whether an HTTP status and error type are retried: 5xx, 429, and the throttling and
- * server-error types (ProvisionedThroughputExceededException, ThrottlingException,
- * RequestLimitExceeded, InternalServerError, ServiceUnavailable). error_type may be NULL. */
-bool ddb_is_retryable(long http_status, const char *error_type);
-
-/* Full-jitter backoff before retry number attempt (1 = first retry): uniform in
- * [0, min(cap, base * 2^(attempt-1))), using rnd, a uniform 32-bit random value. */
-int64_t ddb_backoff_ms(unsigned attempt, uint32_t rnd);
 
 /* Extracts the error type from an error body: the part of "__type" after '#'. */
 bool ddb_parse_error_type(const json_t *body, char *out, size_t out_len);

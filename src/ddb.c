@@ -1,5 +1,6 @@
 /* ddb.c — the DynamoDB client: signs JSON 1.0 requests, sends them, retries within a deadline. */
 #include "ddb.h"
+#include "ddb_retry.h"
 #include "http.h"
 #include "jparse.h"
 #include "sigv4.h"
@@ -464,13 +465,6 @@ static verdict attempt(ddb_client *c, const char *target, size_t body_len, int64
             return V_FAILED;
     }
     return V_FAILED;
-}
-
-int64_t ddb_attempt_timeout_ms(int64_t left) {
-    int64_t half = left / 2;
-    if (half < UA_DDB_MIN_ATTEMPT_MS)
-        return left;
-    return half < UA_DDB_ATTEMPT_TIMEOUT_MS ? half : UA_DDB_ATTEMPT_TIMEOUT_MS;
 }
 
 /* Ends a call: counts credential refusals in a row (any other answer from DynamoDB resets the

@@ -264,7 +264,7 @@ bool ddb_item_n(const json_t *item, const char *name, long long *out) {
     return true;
 }
 
-/* ---- Errors and the retry policy ---- */
+/* ---- Errors and the reply checksum ---- */
 
 bool ddb_parse_error_type(const json_t *body, char *out, size_t out_len) {
     const json_t *t = json_object_get(body, "__type");
@@ -285,37 +285,6 @@ bool ddb_parse_error_type(const json_t *body, char *out, size_t out_len) {
     memcpy(out, s, len);
     out[len] = '\0';
     return true;
-}
-
-bool ddb_is_retryable(long http_status, const char *error_type) {
-    static const char *const retried[] = {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-    };
-    /* 429 is not DynamoDB's, but a proxy in front of an endpoint may throttle with it. */
-    if (http_status >= 500 || http_status == 429)
-        return true;
-    if (!error_type)
-        return false;
-    for (size_t i = 0; i < sizeof retried / sizeof retried[0]; i++)
-        if (strcmp(error_type, retried[i]) == 0)
-            return true;
-    return false;
-}
-
-int64_t ddb_backoff_ms(unsigned attempt, uint32_t rnd) {
-    if (attempt == 0)
-        return 0;
-    int64_t ceiling = UA_DDB_BACKOFF_BASE_MS;
-    for (unsigned i = 1; i < attempt && ceiling < UA_DDB_BACKOFF_CAP_MS; i++)
-        ceiling *= 2;
-    if (ceiling > UA_DDB_BACKOFF_CAP_MS)
-        ceiling = UA_DDB_BACKOFF_CAP_MS;
-    /* Scale rnd into [0, ceiling) without modulo bias. */
-    return (int64_t)(((uint64_t)rnd * (uint64_t)ceiling) >> 32);
 }
 
 /* CRC-32 (reflected polynomial 0xEDB88320) four bits at a time: a constant 16-entry table,

@@ -1,4 +1,4 @@
-/* test_ddb.c — DynamoDB marshalling, error types, retry policy, CRC, and the client against the
+/* test_ddb.c — DynamoDB marshalling, error types, CRC, and the client against the
  * scripted fake server (signing, retries, faults, deadlines). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -312,62 +312,6 @@ static void test_parse_error_type(void **state) {
     assert_false(ddb_parse_error_type(b, tiny, sizeof tiny));
     json_decref(b);
     assert_false(ddb_parse_error_type(NULL, out, sizeof out));
-}
-
-static void test_is_retryable(void **state) {
-    (void)state;
-    static const struct {
-        long status;
-        const char *type;
-        bool retry;
-    } cases[] = {
-        {400, "ProvisionedThroughputExceededException", true},
-        {400, "ThrottlingException", true},
-        {400, "RequestLimitExceeded", true},
-        {500, "InternalServerError", true},
-        {503, "ServiceUnavailable", true},
-        {500, NULL, true},
-        {502, "", true},
-        {504, "", true},
-        {400, "ConditionalCheckFailedException", false},
-        {400, "ValidationException", false},
-        {400, "ResourceNotFoundException", false},
-        {400, "AccessDeniedException", false},
-        {400, "UnrecognizedClientException", false},
-        {400, "TransactionCanceledException", false},
-        {400, "", false},
-        {404, NULL, false},
-        {200, NULL, false},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        if (ddb_is_retryable(cases[i].status, cases[i].type) != cases[i].retry)
-            fail_msg("ddb_is_retryable(%ld, %s) should be %d", cases[i].status,
-                     cases[i].type ? cases[i].type : "NULL", cases[i].retry);
-}
-
-static void test_backoff_is_full_jitter_under_the_cap(void **state) {
-    (void)state;
-    static const uint32_t rnds[] = {0u, 1u, 0x12345678u, 0x80000000u, 0xFFFFFFFEu, 0xFFFFFFFFu};
-    for (unsigned attempt = 1; attempt <= 40; attempt++) {
-        int64_t ceiling = UA_DDB_BACKOFF_BASE_MS;
-        for (unsigned i = 1; i < attempt && ceiling < UA_DDB_BACKOFF_CAP_MS; i++)
-            ceiling *= 2;
-        if (ceiling > UA_DDB_BACKOFF_CAP_MS)
-            ceiling = UA_DDB_BACKOFF_CAP_MS;
-        for (size_t k = 0; k < sizeof rnds / sizeof rnds[0]; k++) {
-            int64_t ms = ddb_backoff_ms(attempt, rnds[k]);
-            assert_true(ms >= 0);
-            assert_true(ms < ceiling);
-        }
-        /* The whole range is used: 0 at the bottom, just under the ceiling at the top. */
-        assert_int_equal(ddb_backoff_ms(attempt, 0), 0);
-        assert_int_equal(ddb_backoff_ms(attempt, 0xFFFFFFFFu), ceiling - 1);
-        assert_int_equal(ddb_backoff_ms(attempt, 0x80000000u), ceiling / 2);
-    }
-    assert_int_equal(ddb_backoff_ms(1, 0xFFFFFFFFu), UA_DDB_BACKOFF_BASE_MS - 1);
-    assert_int_equal(ddb_backoff_ms(2, 0xFFFFFFFFu), 2 * UA_DDB_BACKOFF_BASE_MS - 1);
-    assert_int_equal(ddb_backoff_ms(1000, 0xFFFFFFFFu), UA_DDB_BACKOFF_CAP_MS - 1);
-    assert_int_equal(ddb_backoff_ms(UINT_MAX, 0xFFFFFFFFu), UA_DDB_BACKOFF_CAP_MS - 1);
 }
 
 static void test_crc32_known_values(void **state) {
@@ -787,23 +731,6 @@ static void test_stall_past_the_deadline_gives_up_in_time(void **state) {
 
 /* ---- Attempts, credentials, the clock and endpoints (issue 11) ---- */
 
-static void test_attempt_timeout_leaves_room_for_a_retry(void **state) {
-    (void)state;
-    static const struct {
-        int64_t left, want;
-    } cases[] = {{2700, 1350},
-                 {10000, UA_DDB_ATTEMPT_TIMEOUT_MS},
-                 {4000, UA_DDB_ATTEMPT_TIMEOUT_MS},
-                 {3999, 1999},
-                 {200, 100},
-                 {199, 199},
-                 {1, 1}};
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        if (ddb_attempt_timeout_ms(cases[i].left) != cases[i].want)
-            fail_msg("left %lld: %lld, want %lld", (long long)cases[i].left,
-                     (long long)ddb_attempt_timeout_ms(cases[i].left), (long long)cases[i].want);
-}
-
 /* With Lambda's default 3 s deadline one stalled connection still leaves time for an answer. */
 static void test_stall_once_then_answer_fits_a_3s_deadline(void **state) {
     fixture *fx = *state;
@@ -1003,8 +930,6 @@ int main(void) {
         cmocka_unit_test(test_nesting_is_bounded),
         cmocka_unit_test(test_item_helpers),
         cmocka_unit_test(test_parse_error_type),
-        cmocka_unit_test(test_is_retryable),
-        cmocka_unit_test(test_backoff_is_full_jitter_under_the_cap),
         cmocka_unit_test(test_crc32_known_values),
         cmocka_unit_test(test_endpoint_from_env),
         cmocka_unit_test(test_client_new_rejects_bad_config),
@@ -1023,7 +948,6 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_other_client_errors_fail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stall_past_the_deadline_gives_up_in_time, setup,
                                         teardown),
-        cmocka_unit_test(test_attempt_timeout_leaves_room_for_a_retry),
         cmocka_unit_test_setup_teardown(test_stall_once_then_answer_fits_a_3s_deadline, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_credential_refusals_in_a_row_end_the_environment,
