@@ -1,15 +1,17 @@
-/* ddb.h — DynamoDB over its JSON 1.0 protocol: requests, AttributeValues, errors, retries.
+/* ddb.h — DynamoDB over its JSON 1.0 protocol: operations, replies, the port and the client.
  *
  * Callers build a request document with jansson (the DynamoDB API's own JSON shape, e.g.
- * {"TableName":..., "Key":{...}}) and hand it to a ddb_port. The real port signs it with
- * SigV4, sends it over a kept-alive HTTPS connection, retries what the contract says is
- * retryable within the deadline (the policy is ddb_retry.h), and returns the parsed reply.
- * Handlers receive a ddb_port rather than the client, so tests can pass a fake that records
- * and answers requests. */
+ * {"TableName":..., "Key":{...}}, its AttributeValues made with ddb_value.h) and hand it to a
+ * ddb_port. The real port signs it with SigV4, sends it over a kept-alive HTTPS connection,
+ * retries what the contract says is retryable within the deadline (the policy is
+ * ddb_retry.h), and returns the parsed reply. Handlers receive a ddb_port rather than the
+ * client, so tests can pass a fake that records and answers requests. */
 #ifndef USERS_DDB_H
 #define USERS_DDB_H
 
 #include "common.h"
+/* Kept until users.c includes ddb_value.h itself: its AttributeValue helpers were declared here. */
+#include "ddb_value.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -106,33 +108,14 @@ ddb_port ddb_client_port(ddb_client *c);
 UA_WARN_UNUSED ddb_status ddb_client_call(ddb_client *c, ddb_op op, const json_t *request,
                                           int64_t deadline_ms, ddb_reply *reply);
 
-/* ---- Pieces exposed for tests and the fuzzers ---- */
+/* ---- Reading an answer: exposed for tests and the fuzzers ---- */
 
-/* Extracts the error type from an error body: the part of "__type" after '#'. */
+/* The error type of an error body (borrowed): the part of "__type" after '#', copied into
+ * out[0..out_len). false, with out "" (when out_len > 0), when there is none or it does not
+ * fit. */
 bool ddb_parse_error_type(const json_t *body, char *out, size_t out_len);
 
-/* CRC-32 (IEEE, as zlib) of data: what DynamoDB sends in x-amz-crc32. */
+/* CRC-32 (IEEE, as zlib) of data: what DynamoDB sends in x-amz-crc32, checked on every reply. */
 uint32_t ddb_crc32(const void *data, size_t len);
-
-/* ---- AttributeValue marshalling ---- */
-
-/* Deepest M/L nesting (un)marshalled: DynamoDB's own limit is 32 levels. */
-#define DDB_MAX_NESTING 32u
-
-/* Plain JSON value → AttributeValue: string→S, integer/real→N, true/false→BOOL, null→NULL,
- * object→M, array→L. New reference, NULL on failure. */
-json_t *ddb_marshal(const json_t *plain);
-
-/* AttributeValue → plain JSON. N becomes an integer when it is one, else a real. NULL when av
- * is not a well-formed AttributeValue of those types. New reference. */
-json_t *ddb_unmarshal(const json_t *av);
-
-/* Conveniences for items (maps of attribute name → AttributeValue), all borrowed/new as said. */
-json_t *ddb_av_s(const char *s); /* {"S": s}, new */
-json_t *ddb_av_n(long long n);   /* {"N": "n"}, new */
-/* The S of attribute name in item, borrowed; NULL when absent or not an S. */
-const char *ddb_item_s(const json_t *item, const char *name);
-/* The N of attribute name as an integer; false when absent, not an N or not an integer. */
-bool ddb_item_n(const json_t *item, const char *name, long long *out);
 
 #endif
