@@ -16,7 +16,7 @@
 typedef struct buf {
     char *data; /* owned; NULL until the first append */
     size_t len; /* bytes in use, excluding the trailing NUL */
-    size_t cap; /* bytes allocated */
+    size_t cap; /* bytes allocated; growth never takes it past max + 1 (the bytes and the NUL) */
     size_t max; /* len may never exceed this */
     bool wipe;  /* holds secrets: every byte is wiped before its memory is reused or freed */
 } buf;
