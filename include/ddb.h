@@ -41,7 +41,7 @@ typedef struct ddb_reply {
     json_t *body; /* new reference: the parsed response or error document, or NULL */
     /* __type after its '#' (e.g. "ThrottlingException"); when no answer came or it could not be
      * read, what went wrong ("transport: " and curl's message, ...); "" on success */
-    char error_type[96];
+    char error_type[UA_MAX_DDB_ERROR_TYPE];
     unsigned attempts; /* HTTP requests sent, retries (ours and libcurl's silent ones) included */
     long http_status;  /* of the last attempt, 0 when none completed */
     /* A request of this call other than the one answered in body may have been applied: its

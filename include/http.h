@@ -41,14 +41,17 @@ typedef enum http_outcome {
     HTTP_FAILED    /* anything else (out of memory, peer not trusted, bad URL or header) */
 } http_outcome;
 
+/* curl's message kept in http_result.error, with its NUL; a longer one is cut. */
+#define HTTP_MAX_ERROR 128u
+
 typedef struct http_result {
-    long status;     /* HTTP status when HTTP_DONE, else 0 */
-    unsigned sends;  /* times the request went out: 0 when no connection was made, 2 when curl
-                        found a reused connection dead and sent the request again on a new one
-                        (the first may have reached the server and been acted on) */
-    buf body;        /* response body; owned, reused across calls */
-    buf headers;     /* response headers as "name: value\n" lines; owned, reused */
-    char error[128]; /* curl's message when not HTTP_DONE */
+    long status;    /* HTTP status when HTTP_DONE, else 0 */
+    unsigned sends; /* times the request went out: 0 when no connection was made, 2 when curl
+                       found a reused connection dead and sent the request again on a new one
+                       (the first may have reached the server and been acted on) */
+    buf body;       /* response body; owned, reused across calls */
+    buf headers;    /* response headers as "name: value\n" lines; owned, reused */
+    char error[HTTP_MAX_ERROR]; /* curl's message when not HTTP_DONE */
 } http_result;
 
 /* Once per process, before any client (curl_global_init). */

@@ -12,10 +12,13 @@
 
 typedef struct rt_client rt_client;
 
+/* Longest Lambda-Runtime-Trace-Id kept, with its NUL; a longer one is dropped. */
+#define RT_MAX_TRACE_ID 512u
+
 typedef struct rt_invocation {
     char request_id[UA_MAX_REQUEST_ID]; /* Lambda-Runtime-Aws-Request-Id */
     int64_t deadline_ms;                /* Lambda-Runtime-Deadline-Ms, epoch ms (0 if absent) */
-    char trace_id[512];                 /* Lambda-Runtime-Trace-Id, "" if absent */
+    char trace_id[RT_MAX_TRACE_ID];     /* Lambda-Runtime-Trace-Id, "" if absent */
     buf event;                          /* the event document; owned, reused across calls */
 } rt_invocation;
 

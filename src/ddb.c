@@ -20,6 +20,11 @@
 #define DDB_CONTENT_TYPE  "application/x-amz-json-1.0"
 #define DDB_TARGET_PREFIX "DynamoDB_20120810."
 #define DDB_MAX_AUTH      2048u /* an Authorization header value */
+#define DDB_MAX_TARGET    64u   /* X-Amz-Target: the prefix and the longest operation name */
+#define CRC32_MAX_DIGITS  10u   /* x-amz-crc32 is decimal: 4294967295 at most */
+/* The regional endpoint's URL, for the longest region the signer accepts. */
+#define DDB_MAX_REGIONAL_URL                                                                       \
+    (sizeof "https://dynamodb." - 1 + SIGV4_MAX_SCOPE_PART_LEN + sizeof ".amazonaws.com")
 
 struct ddb_client {
     char *region;
@@ -236,7 +241,7 @@ static bool config_ok(const ddb_config *cfg, char *err, size_t err_len) {
 }
 
 ddb_client *ddb_client_new(const ddb_config *cfg, char *err, size_t err_len) {
-    char regional[96];
+    char regional[DDB_MAX_REGIONAL_URL];
     if (!config_ok(cfg, err, err_len))
         return NULL;
     ddb_client *c = calloc(1, sizeof *c);
@@ -376,7 +381,7 @@ static bool crc_mismatch(const http_result *res) {
     ua_span v;
     if (!http_result_header(res, "x-amz-crc32", &v))
         return false;
-    if (v.len == 0 || v.len > 10)
+    if (v.len == 0 || v.len > CRC32_MAX_DIGITS)
         return true;
     uint64_t want = 0;
     for (size_t i = 0; i < v.len; i++) {
@@ -552,7 +557,7 @@ bool ddb_client_credentials_dead(const ddb_client *c) {
 
 ddb_status ddb_client_call(ddb_client *c, ddb_op op, const json_t *request, int64_t deadline_ms,
                            ddb_reply *reply) {
-    char target[64];
+    char target[DDB_MAX_TARGET];
     const char *name = ddb_op_name(op);
 
     ddb_reply_clear(reply);

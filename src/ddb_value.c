@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An N as text, with its NUL: "%.17g" of any double or "%lld" of any integer fits. */
+#define N_TEXT_MAX 40u
+
 /* ---- Numbers ---- */
 
 /* Whether s[0..len) is a number as DynamoDB writes one: -?digits(.digits)?([eE][+-]?digits)?
@@ -63,7 +66,7 @@ static json_t *number_from_n(const char *s, size_t len) {
 
 /* Shortest "%.*g" rendering of d that reads back as the same double. */
 static json_t *n_from_real(double d) {
-    char tmp[40];
+    char tmp[N_TEXT_MAX];
     if (!isfinite(d))
         return NULL;
     for (int prec = 1; prec <= 17; prec++) {
@@ -115,7 +118,7 @@ static json_t *marshal(const json_t *v, unsigned depth) {
         case JSON_STRING:
             return json_pack("{s:s%}", "S", json_string_value(v), json_string_length(v));
         case JSON_INTEGER: {
-            char tmp[32];
+            char tmp[N_TEXT_MAX];
             snprintf(tmp, sizeof tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
             return json_pack("{s:s}", "N", tmp);
         }
@@ -210,7 +213,7 @@ json_t *ddb_av_s(const char *s) {
 }
 
 json_t *ddb_av_n(long long n) {
-    char tmp[32];
+    char tmp[N_TEXT_MAX];
     snprintf(tmp, sizeof tmp, "%lld", n);
     return json_pack("{s:s}", "N", tmp);
 }
