@@ -51,6 +51,6 @@ void buf_reset(buf *b);
 void buf_free(buf *b);
 
 /* Hands the bytes to the caller (who frees them with free()); b becomes empty. */
-char *buf_steal(buf *b);
+UA_WARN_UNUSED char *buf_steal(buf *b);
 
 #endif

@@ -28,7 +28,7 @@ typedef enum ddb_op {
 } ddb_op;
 
 /* "PutItem", ... : the X-Amz-Target suffix. */
-const char *ddb_op_name(ddb_op op);
+UA_WARN_UNUSED const char *ddb_op_name(ddb_op op);
 
 typedef enum ddb_status {
     DDB_OK = 0,
@@ -113,7 +113,7 @@ UA_WARN_UNUSED ddb_status ddb_client_call(ddb_client *c, ddb_op op, const json_t
 /* The error type of an error body (borrowed): the part of "__type" after '#', copied into
  * out[0..out_len). false, with out "" (when out_len > 0), when there is none or it does not
  * fit. */
-bool ddb_parse_error_type(const json_t *body, char *out, size_t out_len);
+UA_WARN_UNUSED bool ddb_parse_error_type(const json_t *body, char *out, size_t out_len);
 
 /* CRC-32 (IEEE, as zlib) of data: what DynamoDB sends in x-amz-crc32, checked on every reply. */
 uint32_t ddb_crc32(const void *data, size_t len);

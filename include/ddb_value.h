@@ -18,25 +18,25 @@
 /* Plain JSON value → AttributeValue: string→S, integer/real→N, true/false→BOOL, null→NULL,
  * object→M, array→L. New reference; NULL when plain is NULL, nested past DDB_MAX_NESTING, a
  * non-finite real, or on out of memory. */
-json_t *ddb_marshal(const json_t *plain);
+UA_WARN_UNUSED json_t *ddb_marshal(const json_t *plain);
 
 /* AttributeValue → plain JSON. N becomes an integer when it is one, else a real. NULL when av
  * is not a well-formed AttributeValue of those types (B, SS, NS and BS are refused). New
  * reference. */
-json_t *ddb_unmarshal(const json_t *av);
+UA_WARN_UNUSED json_t *ddb_unmarshal(const json_t *av);
 
 /* {"S": s}: new reference; NULL when s is NULL or not UTF-8, or on out of memory. */
-json_t *ddb_av_s(const char *s);
+UA_WARN_UNUSED json_t *ddb_av_s(const char *s);
 
 /* {"N": "n"}: new reference; NULL on out of memory. */
-json_t *ddb_av_n(long long n);
+UA_WARN_UNUSED json_t *ddb_av_n(long long n);
 
 /* The S of attribute name in item: borrowed from item, valid while item lives; NULL when
  * absent or not an S. */
-const char *ddb_item_s(const json_t *item, const char *name);
+UA_WARN_UNUSED const char *ddb_item_s(const json_t *item, const char *name);
 
 /* The N of attribute name as an integer into *out; false (and *out untouched) when absent, not
  * an N, or not an integer that fits in a long long. */
-bool ddb_item_n(const json_t *item, const char *name, long long *out);
+UA_WARN_UNUSED bool ddb_item_n(const json_t *item, const char *name, long long *out);
 
 #endif

@@ -59,7 +59,7 @@ UA_WARN_UNUSED ua_status http_global_init(void);
 void http_global_cleanup(void);
 
 /* A client with its own connection cache. ca_file may be NULL (OpenSSL's default paths). */
-http_client *http_client_new(const char *ca_file);
+UA_WARN_UNUSED http_client *http_client_new(const char *ca_file);
 void http_client_free(http_client *c);
 
 void http_result_init(http_result *r);
@@ -70,11 +70,11 @@ UA_WARN_UNUSED http_outcome http_perform(http_client *c, const http_call *call, 
 
 /* Value of response header name (case-insensitive), trimmed; false when absent. Borrowed from
  * r->headers until the next call. */
-bool http_result_header(const http_result *r, const char *name, ua_span *value);
+UA_WARN_UNUSED bool http_result_header(const http_result *r, const char *name, ua_span *value);
 
 /* An HTTP date (IMF-fixdate, as in a Date header, or the obsolete forms) as epoch seconds;
  * false when it is not one. */
-bool http_parse_date(ua_span date, int64_t *epoch_s);
+UA_WARN_UNUSED bool http_parse_date(ua_span date, int64_t *epoch_s);
 
 /* The CA bundle to verify peers with: $SSL_CERT_FILE if set, else the first that exists of
  * Amazon Linux's and Debian's bundle paths, else NULL. */

@@ -10,6 +10,8 @@
 #ifndef USERS_JSON_ARENA_H
 #define USERS_JSON_ARENA_H
 
+#include "common.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -28,7 +30,7 @@ bool json_arena_install(void);
  * else from malloc; NULL for n == 0 or when malloc fails. The caller owns the block until it
  * gives it to json_arena_free, which takes blocks from either source; when the last arena
  * block is freed the arena is rewound to empty. */
-void *json_arena_malloc(size_t n);
+UA_WARN_UNUSED void *json_arena_malloc(size_t n);
 void json_arena_free(void *p);
 
 /* Whether p points into the arena (rather than at a block from malloc). */

@@ -23,7 +23,7 @@ typedef struct rt_invocation {
 } rt_invocation;
 
 /* api is AWS_LAMBDA_RUNTIME_API ("host:port"). NULL on out of memory. */
-rt_client *rt_client_new(const char *api);
+UA_WARN_UNUSED rt_client *rt_client_new(const char *api);
 void rt_client_free(rt_client *c);
 
 void rt_invocation_init(rt_invocation *inv);

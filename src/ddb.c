@@ -455,10 +455,11 @@ static verdict judge(ddb_client *c, ddb_reply *reply) {
     }
     if (c->res.status >= 200 && c->res.status < 300)
         return V_OK;
-    ddb_parse_error_type(reply->body, reply->error_type, sizeof reply->error_type);
+    /* An error without a readable __type (error_type is then "") is judged by its status. */
+    bool typed = ddb_parse_error_type(reply->body, reply->error_type, sizeof reply->error_type);
     /* A 5xx may come after the write was applied (InternalServerError says so); a 4xx is
      * DynamoDB's refusal to act. */
-    if (ddb_is_retryable(c->res.status, reply->error_type))
+    if (ddb_is_retryable(c->res.status, typed ? reply->error_type : NULL))
         return c->res.status >= 500 ? V_RETRY_LOST : V_RETRY;
     if (strcmp(reply->error_type, "ConditionalCheckFailedException") == 0)
         return V_CONDITION;
