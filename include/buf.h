@@ -16,7 +16,7 @@
 typedef struct buf {
     char *data; /* owned; NULL until the first append */
     size_t len; /* bytes in use, excluding the trailing NUL */
-    size_t cap; /* bytes allocated */
+    size_t cap; /* bytes allocated; growth never takes it past max + 1 (the bytes and the NUL) */
     size_t max; /* len may never exceed this */
     bool wipe;  /* holds secrets: every byte is wiped before its memory is reused or freed */
 } buf;
@@ -51,6 +51,6 @@ void buf_reset(buf *b);
 void buf_free(buf *b);
 
 /* Hands the bytes to the caller (who frees them with free()); b becomes empty. */
-char *buf_steal(buf *b);
+UA_WARN_UNUSED char *buf_steal(buf *b);
 
 #endif

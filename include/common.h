@@ -78,6 +78,8 @@ static inline int ua_hex_value(unsigned char c) {
 #define UA_MAX_DDB_RESPONSE   ((size_t)4 * 1024 * 1024) /* a Scan page is at most 1 MB of items */
 #define UA_MAX_HEADER_BLOCK   ((size_t)64 * 1024) /* response headers kept from one HTTP call */
 #define UA_MAX_REQUEST_ID     128u
+/* A DynamoDB error type, or why no answer came, as kept for the log (ddbError), with its NUL. */
+#define UA_MAX_DDB_ERROR_TYPE 96u
 
 /* ---- DynamoDB retry policy (users-api.md, "When DynamoDB misbehaves") ---- */
 #define UA_DDB_MAX_ATTEMPTS             8 /* first try plus up to 7 retries */

@@ -1,14 +1,17 @@
-/* ddb.h — DynamoDB over its JSON 1.0 protocol: requests, AttributeValues, errors, retries.
+/* ddb.h — DynamoDB over its JSON 1.0 protocol: operations, replies, the port and the client.
  *
  * Callers build a request document with jansson (the DynamoDB API's own JSON shape, e.g.
- * {"TableName":..., "Key":{...}}) and hand it to a ddb_port. The real port signs it with
- * SigV4, sends it over a kept-alive HTTPS connection, retries what the contract says is
- * retryable within the deadline, and returns the parsed reply. Handlers receive a ddb_port
- * rather than the client, so tests can pass a fake that records and answers requests. */
+ * {"TableName":..., "Key":{...}}, its AttributeValues made with ddb_value.h) and hand it to a
+ * ddb_port. The real port signs it with SigV4, sends it over a kept-alive HTTPS connection,
+ * retries what the contract says is retryable within the deadline (the policy is
+ * ddb_retry.h), and returns the parsed reply. Handlers receive a ddb_port rather than the
+ * client, so tests can pass a fake that records and answers requests. */
 #ifndef USERS_DDB_H
 #define USERS_DDB_H
 
 #include "common.h"
+/* Kept until users.c includes ddb_value.h itself: its AttributeValue helpers were declared here. */
+#include "ddb_value.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -25,7 +28,7 @@ typedef enum ddb_op {
 } ddb_op;
 
 /* "PutItem", ... : the X-Amz-Target suffix. */
-const char *ddb_op_name(ddb_op op);
+UA_WARN_UNUSED const char *ddb_op_name(ddb_op op);
 
 typedef enum ddb_status {
     DDB_OK = 0,
@@ -38,7 +41,7 @@ typedef struct ddb_reply {
     json_t *body; /* new reference: the parsed response or error document, or NULL */
     /* __type after its '#' (e.g. "ThrottlingException"); when no answer came or it could not be
      * read, what went wrong ("transport: " and curl's message, ...); "" on success */
-    char error_type[96];
+    char error_type[UA_MAX_DDB_ERROR_TYPE];
     unsigned attempts; /* HTTP requests sent, retries (ours and libcurl's silent ones) included */
     long http_status;  /* of the last attempt, 0 when none completed */
     /* A request of this call other than the one answered in body may have been applied: its
@@ -96,7 +99,7 @@ const char *ddb_endpoint_from_env(void);
 /* A port backed by client c. */
 ddb_port ddb_client_port(ddb_client *c);
 
-/* Sends request as operation op, retrying per the contract until deadline_ms (epoch ms; <= 0
+/* Sends request as operation op, retrying per ddb_retry.h until deadline_ms (epoch ms; <= 0
  * means DDB_DEFAULT_DEADLINE_MS from now) less UA_DEADLINE_MARGIN_MS. reply must have been
  * initialised; its old body is dropped. On return reply->attempts and http_status describe
  * the attempts, and reply->body/error_type the last answer: the result on DDB_OK, the error
@@ -105,47 +108,14 @@ ddb_port ddb_client_port(ddb_client *c);
 UA_WARN_UNUSED ddb_status ddb_client_call(ddb_client *c, ddb_op op, const json_t *request,
                                           int64_t deadline_ms, ddb_reply *reply);
 
-/* How long one attempt may wait when left ms remain before the client must stop: half of it,
- * so that a retry still fits after a stalled connection, at most UA_DDB_ATTEMPT_TIMEOUT_MS;
- * all of it when half would be under UA_DDB_MIN_ATTEMPT_MS (that attempt is the last). */
-int64_t ddb_attempt_timeout_ms(int64_t left);
+/* ---- Reading an answer: exposed for tests and the fuzzers ---- */
 
-/* ---- Pieces exposed for tests and the fuzzers ---- */
+/* The error type of an error body (borrowed): the part of "__type" after '#', copied into
+ * out[0..out_len). false, with out "" (when out_len > 0), when there is none or it does not
+ * fit. */
+UA_WARN_UNUSED bool ddb_parse_error_type(const json_t *body, char *out, size_t out_len);
 
-/* Whether an HTTP status and error type are retried: 5xx, 429, and the throttling and
- * server-error types (ProvisionedThroughputExceededException, ThrottlingException,
- * RequestLimitExceeded, InternalServerError, ServiceUnavailable). error_type may be NULL. */
-bool ddb_is_retryable(long http_status, const char *error_type);
-
-/* Full-jitter backoff before retry number attempt (1 = first retry): uniform in
- * [0, min(cap, base * 2^(attempt-1))), using rnd, a uniform 32-bit random value. */
-int64_t ddb_backoff_ms(unsigned attempt, uint32_t rnd);
-
-/* Extracts the error type from an error body: the part of "__type" after '#'. */
-bool ddb_parse_error_type(const json_t *body, char *out, size_t out_len);
-
-/* CRC-32 (IEEE, as zlib) of data: what DynamoDB sends in x-amz-crc32. */
+/* CRC-32 (IEEE, as zlib) of data: what DynamoDB sends in x-amz-crc32, checked on every reply. */
 uint32_t ddb_crc32(const void *data, size_t len);
-
-/* ---- AttributeValue marshalling ---- */
-
-/* Deepest M/L nesting (un)marshalled: DynamoDB's own limit is 32 levels. */
-#define DDB_MAX_NESTING 32u
-
-/* Plain JSON value → AttributeValue: string→S, integer/real→N, true/false→BOOL, null→NULL,
- * object→M, array→L. New reference, NULL on failure. */
-json_t *ddb_marshal(const json_t *plain);
-
-/* AttributeValue → plain JSON. N becomes an integer when it is one, else a real. NULL when av
- * is not a well-formed AttributeValue of those types. New reference. */
-json_t *ddb_unmarshal(const json_t *av);
-
-/* Conveniences for items (maps of attribute name → AttributeValue), all borrowed/new as said. */
-json_t *ddb_av_s(const char *s); /* {"S": s}, new */
-json_t *ddb_av_n(long long n);   /* {"N": "n"}, new */
-/* The S of attribute name in item, borrowed; NULL when absent or not an S. */
-const char *ddb_item_s(const json_t *item, const char *name);
-/* The N of attribute name as an integer; false when absent, not an N or not an integer. */
-bool ddb_item_n(const json_t *item, const char *name, long long *out);
 
 #endif

@@ -41,14 +41,17 @@ typedef enum http_outcome {
     HTTP_FAILED    /* anything else (out of memory, peer not trusted, bad URL or header) */
 } http_outcome;
 
+/* curl's message kept in http_result.error, with its NUL; a longer one is cut. */
+#define HTTP_MAX_ERROR 128u
+
 typedef struct http_result {
-    long status;     /* HTTP status when HTTP_DONE, else 0 */
-    unsigned sends;  /* times the request went out: 0 when no connection was made, 2 when curl
-                        found a reused connection dead and sent the request again on a new one
-                        (the first may have reached the server and been acted on) */
-    buf body;        /* response body; owned, reused across calls */
-    buf headers;     /* response headers as "name: value\n" lines; owned, reused */
-    char error[128]; /* curl's message when not HTTP_DONE */
+    long status;    /* HTTP status when HTTP_DONE, else 0 */
+    unsigned sends; /* times the request went out: 0 when no connection was made, 2 when curl
+                       found a reused connection dead and sent the request again on a new one
+                       (the first may have reached the server and been acted on) */
+    buf body;       /* response body; owned, reused across calls */
+    buf headers;    /* response headers as "name: value\n" lines; owned, reused */
+    char error[HTTP_MAX_ERROR]; /* curl's message when not HTTP_DONE */
 } http_result;
 
 /* Once per process, before any client (curl_global_init). */
@@ -56,7 +59,7 @@ UA_WARN_UNUSED ua_status http_global_init(void);
 void http_global_cleanup(void);
 
 /* A client with its own connection cache. ca_file may be NULL (OpenSSL's default paths). */
-http_client *http_client_new(const char *ca_file);
+UA_WARN_UNUSED http_client *http_client_new(const char *ca_file);
 void http_client_free(http_client *c);
 
 void http_result_init(http_result *r);
@@ -67,11 +70,11 @@ UA_WARN_UNUSED http_outcome http_perform(http_client *c, const http_call *call, 
 
 /* Value of response header name (case-insensitive), trimmed; false when absent. Borrowed from
  * r->headers until the next call. */
-bool http_result_header(const http_result *r, const char *name, ua_span *value);
+UA_WARN_UNUSED bool http_result_header(const http_result *r, const char *name, ua_span *value);
 
 /* An HTTP date (IMF-fixdate, as in a Date header, or the obsolete forms) as epoch seconds;
  * false when it is not one. */
-bool http_parse_date(ua_span date, int64_t *epoch_s);
+UA_WARN_UNUSED bool http_parse_date(ua_span date, int64_t *epoch_s);
 
 /* The CA bundle to verify peers with: $SSL_CERT_FILE if set, else the first that exists of
  * Amazon Linux's and Debian's bundle paths, else NULL. */

@@ -1,7 +1,7 @@
-/* problem.h — RFC 9457 problem documents and the CORS headers every response carries.
+/* problem.h — RFC 9457 problem documents: how an error answer is written.
  *
- * Split from users.c so that the shape of an error answer and the origin rules live in one
- * place: the handler decides *which* problem; this module decides how it is written. */
+ * Split from users.c so that the shape of an error answer lives in one place: the handler
+ * decides *which* problem; this module decides how it is written. */
 #ifndef USERS_PROBLEM_H
 #define USERS_PROBLEM_H
 
@@ -24,11 +24,7 @@ UA_WARN_UNUSED ua_status problem_write(api_response *resp, int status, const cha
                                        const char *detail, const json_t *errors,
                                        const char *request_id);
 
-/* Sets Access-Control-Allow-Origin, Vary and Access-Control-Expose-Headers on resp.
- * allowed_origins is ALLOWED_ORIGINS: NULL, blank or "*" allows any origin ("*"); otherwise a
- * comma-separated list (entries trimmed) matched exactly against req's one Origin header: a
- * match is echoed, anything else (no match, no Origin, a repeated Origin) gets the first
- * listed origin, and Vary: Origin is added so caches keep the answers apart. */
+/* kept until users.c calls cors_set_headers: the same, under its old name. */
 UA_WARN_UNUSED ua_status problem_cors(api_response *resp, const api_request *req,
                                       const char *allowed_origins);
 

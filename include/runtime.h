@@ -12,15 +12,18 @@
 
 typedef struct rt_client rt_client;
 
+/* Longest Lambda-Runtime-Trace-Id kept, with its NUL; a longer one is dropped. */
+#define RT_MAX_TRACE_ID 512u
+
 typedef struct rt_invocation {
     char request_id[UA_MAX_REQUEST_ID]; /* Lambda-Runtime-Aws-Request-Id */
     int64_t deadline_ms;                /* Lambda-Runtime-Deadline-Ms, epoch ms (0 if absent) */
-    char trace_id[512];                 /* Lambda-Runtime-Trace-Id, "" if absent */
+    char trace_id[RT_MAX_TRACE_ID];     /* Lambda-Runtime-Trace-Id, "" if absent */
     buf event;                          /* the event document; owned, reused across calls */
 } rt_invocation;
 
 /* api is AWS_LAMBDA_RUNTIME_API ("host:port"). NULL on out of memory. */
-rt_client *rt_client_new(const char *api);
+UA_WARN_UNUSED rt_client *rt_client_new(const char *api);
 void rt_client_free(rt_client *c);
 
 void rt_invocation_init(rt_invocation *inv);

@@ -55,8 +55,8 @@ typedef struct sigv4_request {
 /* Cache of the derived signing key. Zero-initialise (or sigv4_signer_init) before first use. */
 typedef struct sigv4_signer {
     char date[9]; /* YYYYMMDD of the cached key, "" when none */
-    char region[32];
-    char service[32];
+    char region[SIGV4_MAX_SCOPE_PART_LEN + 1];
+    char service[SIGV4_MAX_SCOPE_PART_LEN + 1];
     unsigned char secret_id[32]; /* SHA-256 of the secret the key was derived from */
     unsigned char key[32];
     unsigned derivations; /* how many times a key was derived (tests check the cache) */

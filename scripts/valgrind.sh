@@ -31,7 +31,8 @@ vg=(valgrind --leak-check=full --show-leak-kinds=definite --errors-for-leak-kind
   --error-exitcode=99 --track-origins=yes --num-callers=30)
 
 # ---- 1. Unit tests ----
-units=(test_apigw test_jparse test_users test_validate test_router test_sigv4 test_log test_runtime)
+units=(test_apigw test_jparse test_users test_validate test_router test_sigv4 test_log test_runtime
+  test_ddb_retry test_ddb_value test_cors test_problem test_api test_json_arena)
 export USERS_TESTDATA=${USERS_TESTDATA:-$(cd .. && pwd)/shared/testdata}
 for t in "${units[@]}"; do
   [ -x "$build/tests/$t" ] || die "no unit test $t in $build/tests"

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The first allocation: most bufs hold a header line or a short document. */
+#define BUF_FIRST_CAP 64u
+
 void buf_init(buf *b, size_t max) {
     b->data = NULL;
     b->len = 0;
@@ -40,16 +43,21 @@ static char *regrow(buf *b, size_t cap) {
     return p;
 }
 
-/* Makes room for extra more bytes plus the trailing NUL, growing geometrically. */
+/* Makes room for extra more bytes plus the trailing NUL, growing geometrically but never past
+ * max + 1: a buffer never holds memory its limit forbids it to use. */
 static ua_status reserve(buf *b, size_t extra) {
     if (extra > b->max || b->len > b->max - extra)
         return UA_ERR_TOO_BIG;
     size_t need = b->len + extra + 1;
+    if (need == 0)
+        return UA_ERR_TOO_BIG; /* len + extra is SIZE_MAX: no room for the NUL */
     if (need <= b->cap)
         return UA_OK;
-    size_t cap = b->cap ? b->cap : 64;
+    size_t cap = b->cap ? b->cap : BUF_FIRST_CAP;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    if (b->max < SIZE_MAX && cap > b->max + 1)
+        cap = b->max + 1; /* still >= need, since len + extra <= max */
     char *p = regrow(b, cap);
     if (!p)
         return UA_ERR_NOMEM;

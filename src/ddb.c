@@ -1,5 +1,6 @@
 /* ddb.c — the DynamoDB client: signs JSON 1.0 requests, sends them, retries within a deadline. */
 #include "ddb.h"
+#include "ddb_retry.h"
 #include "http.h"
 #include "jparse.h"
 #include "sigv4.h"
@@ -19,6 +20,11 @@
 #define DDB_CONTENT_TYPE  "application/x-amz-json-1.0"
 #define DDB_TARGET_PREFIX "DynamoDB_20120810."
 #define DDB_MAX_AUTH      2048u /* an Authorization header value */
+#define DDB_MAX_TARGET    64u   /* X-Amz-Target: the prefix and the longest operation name */
+#define CRC32_MAX_DIGITS  10u   /* x-amz-crc32 is decimal: 4294967295 at most */
+/* The regional endpoint's URL, for the longest region the signer accepts. */
+#define DDB_MAX_REGIONAL_URL                                                                       \
+    (sizeof "https://dynamodb." - 1 + SIGV4_MAX_SCOPE_PART_LEN + sizeof ".amazonaws.com")
 
 struct ddb_client {
     char *region;
@@ -48,6 +54,34 @@ typedef enum verdict {
     V_RETRY_LOST, /* the answer was lost or damaged: it may have been applied; try again */
     V_SKEWED      /* refused for our clock, now corrected from the answer: sign again */
 } verdict;
+
+/* ---- Operations and replies ---- */
+
+const char *ddb_op_name(ddb_op op) {
+    static const char *const names[DDB_OP_COUNT] = {
+        [DDB_PUT_ITEM] = "PutItem",
+        [DDB_GET_ITEM] = "GetItem",
+        [DDB_UPDATE_ITEM] = "UpdateItem",
+        [DDB_DELETE_ITEM] = "DeleteItem",
+        [DDB_SCAN] = "Scan",
+    };
+    if ((unsigned)op >= DDB_OP_COUNT)
+        return NULL;
+    return names[op];
+}
+
+void ddb_reply_init(ddb_reply *r) {
+    r->body = NULL;
+    r->error_type[0] = '\0';
+    r->attempts = 0;
+    r->http_status = 0;
+    r->maybe_applied = false;
+}
+
+void ddb_reply_clear(ddb_reply *r) {
+    json_decref(r->body);
+    ddb_reply_init(r);
+}
 
 /* ---- Environment and configuration ---- */
 
@@ -207,7 +241,7 @@ static bool config_ok(const ddb_config *cfg, char *err, size_t err_len) {
 }
 
 ddb_client *ddb_client_new(const ddb_config *cfg, char *err, size_t err_len) {
-    char regional[96];
+    char regional[DDB_MAX_REGIONAL_URL];
     if (!config_ok(cfg, err, err_len))
         return NULL;
     ddb_client *c = calloc(1, sizeof *c);
@@ -303,12 +337,51 @@ static size_t serialise(ddb_client *c, const json_t *request) {
     return n;
 }
 
+bool ddb_parse_error_type(const json_t *body, char *out, size_t out_len) {
+    const json_t *t = json_object_get(body, "__type");
+    if (out_len == 0)
+        return false;
+    out[0] = '\0';
+    if (!json_is_string(t))
+        return false;
+    const char *s = json_string_value(t);
+    size_t len = json_string_length(t);
+    const char *hash = memchr(s, '#', len);
+    if (hash) {
+        len -= (size_t)(hash + 1 - s);
+        s = hash + 1;
+    }
+    if (len == 0 || len >= out_len || memchr(s, '\0', len))
+        return false;
+    memcpy(out, s, len);
+    out[len] = '\0';
+    return true;
+}
+
+/* CRC-32 (reflected polynomial 0xEDB88320) four bits at a time: a constant 16-entry table,
+ * no initialisation, safe from any thread, and quick enough for a 1 MB page. */
+uint32_t ddb_crc32(const void *data, size_t len) {
+    static const uint32_t nibble[16] = {
+        0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu, 0x76DC4190u, 0x6B6B51F4u,
+        0x4DB26158u, 0x5005713Cu, 0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu,
+        0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu,
+    };
+    const unsigned char *p = data;
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= p[i];
+        crc = (crc >> 4) ^ nibble[crc & 0x0F];
+        crc = (crc >> 4) ^ nibble[crc & 0x0F];
+    }
+    return crc ^ 0xFFFFFFFFu;
+}
+
 /* Whether the response carries an x-amz-crc32 that disagrees with its body. */
 static bool crc_mismatch(const http_result *res) {
     ua_span v;
     if (!http_result_header(res, "x-amz-crc32", &v))
         return false;
-    if (v.len == 0 || v.len > 10)
+    if (v.len == 0 || v.len > CRC32_MAX_DIGITS)
         return true;
     uint64_t want = 0;
     for (size_t i = 0; i < v.len; i++) {
@@ -382,10 +455,11 @@ static verdict judge(ddb_client *c, ddb_reply *reply) {
     }
     if (c->res.status >= 200 && c->res.status < 300)
         return V_OK;
-    ddb_parse_error_type(reply->body, reply->error_type, sizeof reply->error_type);
+    /* An error without a readable __type (error_type is then "") is judged by its status. */
+    bool typed = ddb_parse_error_type(reply->body, reply->error_type, sizeof reply->error_type);
     /* A 5xx may come after the write was applied (InternalServerError says so); a 4xx is
      * DynamoDB's refusal to act. */
-    if (ddb_is_retryable(c->res.status, reply->error_type))
+    if (ddb_is_retryable(c->res.status, typed ? reply->error_type : NULL))
         return c->res.status >= 500 ? V_RETRY_LOST : V_RETRY;
     if (strcmp(reply->error_type, "ConditionalCheckFailedException") == 0)
         return V_CONDITION;
@@ -466,13 +540,6 @@ static verdict attempt(ddb_client *c, const char *target, size_t body_len, int64
     return V_FAILED;
 }
 
-int64_t ddb_attempt_timeout_ms(int64_t left) {
-    int64_t half = left / 2;
-    if (half < UA_DDB_MIN_ATTEMPT_MS)
-        return left;
-    return half < UA_DDB_ATTEMPT_TIMEOUT_MS ? half : UA_DDB_ATTEMPT_TIMEOUT_MS;
-}
-
 /* Ends a call: counts credential refusals in a row (any other answer from DynamoDB resets the
  * count; no answer at all proves nothing), and past the limit answers DDB_UNAVAILABLE. */
 static ddb_status finish(ddb_client *c, ddb_status st, const ddb_reply *reply) {
@@ -491,7 +558,7 @@ bool ddb_client_credentials_dead(const ddb_client *c) {
 
 ddb_status ddb_client_call(ddb_client *c, ddb_op op, const json_t *request, int64_t deadline_ms,
                            ddb_reply *reply) {
-    char target[64];
+    char target[DDB_MAX_TARGET];
     const char *name = ddb_op_name(op);
 
     ddb_reply_clear(reply);

@@ -1,5 +1,5 @@
-/* ddb_value.c — DynamoDB AttributeValue marshalling and the small pure pieces of ddb.h. */
-#include "ddb.h"
+/* ddb_value.c — DynamoDB AttributeValues: marshalling and item helpers (see ddb_value.h). */
+#include "ddb_value.h"
 
 #include <errno.h>
 #include <math.h>
@@ -7,31 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *ddb_op_name(ddb_op op) {
-    static const char *const names[DDB_OP_COUNT] = {
-        [DDB_PUT_ITEM] = "PutItem",
-        [DDB_GET_ITEM] = "GetItem",
-        [DDB_UPDATE_ITEM] = "UpdateItem",
-        [DDB_DELETE_ITEM] = "DeleteItem",
-        [DDB_SCAN] = "Scan",
-    };
-    if ((unsigned)op >= DDB_OP_COUNT)
-        return NULL;
-    return names[op];
-}
-
-void ddb_reply_init(ddb_reply *r) {
-    r->body = NULL;
-    r->error_type[0] = '\0';
-    r->attempts = 0;
-    r->http_status = 0;
-    r->maybe_applied = false;
-}
-
-void ddb_reply_clear(ddb_reply *r) {
-    json_decref(r->body);
-    ddb_reply_init(r);
-}
+/* An N as text, with its NUL: "%.17g" of any double or "%lld" of any integer fits. */
+#define N_TEXT_MAX 40u
 
 /* ---- Numbers ---- */
 
@@ -89,7 +66,7 @@ static json_t *number_from_n(const char *s, size_t len) {
 
 /* Shortest "%.*g" rendering of d that reads back as the same double. */
 static json_t *n_from_real(double d) {
-    char tmp[40];
+    char tmp[N_TEXT_MAX];
     if (!isfinite(d))
         return NULL;
     for (int prec = 1; prec <= 17; prec++) {
@@ -141,7 +118,7 @@ static json_t *marshal(const json_t *v, unsigned depth) {
         case JSON_STRING:
             return json_pack("{s:s%}", "S", json_string_value(v), json_string_length(v));
         case JSON_INTEGER: {
-            char tmp[32];
+            char tmp[N_TEXT_MAX];
             snprintf(tmp, sizeof tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
             return json_pack("{s:s}", "N", tmp);
         }
@@ -236,7 +213,7 @@ json_t *ddb_av_s(const char *s) {
 }
 
 json_t *ddb_av_n(long long n) {
-    char tmp[32];
+    char tmp[N_TEXT_MAX];
     snprintf(tmp, sizeof tmp, "%lld", n);
     return json_pack("{s:s}", "N", tmp);
 }
@@ -262,76 +239,4 @@ bool ddb_item_n(const json_t *item, const char *name, long long *out) {
         return false;
     *out = v;
     return true;
-}
-
-/* ---- Errors and the retry policy ---- */
-
-bool ddb_parse_error_type(const json_t *body, char *out, size_t out_len) {
-    const json_t *t = json_object_get(body, "__type");
-    if (out_len == 0)
-        return false;
-    out[0] = '\0';
-    if (!json_is_string(t))
-        return false;
-    const char *s = json_string_value(t);
-    size_t len = json_string_length(t);
-    const char *hash = memchr(s, '#', len);
-    if (hash) {
-        len -= (size_t)(hash + 1 - s);
-        s = hash + 1;
-    }
-    if (len == 0 || len >= out_len || memchr(s, '\0', len))
-        return false;
-    memcpy(out, s, len);
-    out[len] = '\0';
-    return true;
-}
-
-bool ddb_is_retryable(long http_status, const char *error_type) {
-    static const char *const retried[] = {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-    };
-    /* 429 is not DynamoDB's, but a proxy in front of an endpoint may throttle with it. */
-    if (http_status >= 500 || http_status == 429)
-        return true;
-    if (!error_type)
-        return false;
-    for (size_t i = 0; i < sizeof retried / sizeof retried[0]; i++)
-        if (strcmp(error_type, retried[i]) == 0)
-            return true;
-    return false;
-}
-
-int64_t ddb_backoff_ms(unsigned attempt, uint32_t rnd) {
-    if (attempt == 0)
-        return 0;
-    int64_t ceiling = UA_DDB_BACKOFF_BASE_MS;
-    for (unsigned i = 1; i < attempt && ceiling < UA_DDB_BACKOFF_CAP_MS; i++)
-        ceiling *= 2;
-    if (ceiling > UA_DDB_BACKOFF_CAP_MS)
-        ceiling = UA_DDB_BACKOFF_CAP_MS;
-    /* Scale rnd into [0, ceiling) without modulo bias. */
-    return (int64_t)(((uint64_t)rnd * (uint64_t)ceiling) >> 32);
-}
-
-/* CRC-32 (reflected polynomial 0xEDB88320) four bits at a time: a constant 16-entry table,
- * no initialisation, safe from any thread, and quick enough for a 1 MB page. */
-uint32_t ddb_crc32(const void *data, size_t len) {
-    static const uint32_t nibble[16] = {
-        0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu, 0x76DC4190u, 0x6B6B51F4u,
-        0x4DB26158u, 0x5005713Cu, 0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu,
-        0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu,
-    };
-    const unsigned char *p = data;
-    uint32_t crc = 0xFFFFFFFFu;
-    for (size_t i = 0; i < len; i++) {
-        crc ^= p[i];
-        crc = (crc >> 4) ^ nibble[crc & 0x0F];
-        crc = (crc >> 4) ^ nibble[crc & 0x0F];
-    }
-    return crc ^ 0xFFFFFFFFu;
 }

@@ -19,6 +19,12 @@ struct http_client {
 
 /* Longest request header line we format: session tokens run past a kilobyte. */
 #define HTTP_MAX_HEADER_LINE 16384u
+/* TCP keep-alive on the kept connections: first probe after this long idle, then this often,
+ * so a connection that died while the function was idle is found before it is reused. */
+#define HTTP_KEEPALIVE_IDLE_S     30L
+#define HTTP_KEEPALIVE_INTERVAL_S 15L
+/* An HTTP date is 29 bytes ("Sun, 06 Nov 1994 08:49:37 GMT"); anything this long is not one. */
+#define HTTP_MAX_DATE 64u
 
 /* What the callbacks of one call write into. */
 typedef struct call_state {
@@ -61,8 +67,8 @@ static bool setup_handle(http_client *c) {
               curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
               curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
               curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK &&
-              curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L) == CURLE_OK &&
-              curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 15L) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, HTTP_KEEPALIVE_IDLE_S) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, HTTP_KEEPALIVE_INTERVAL_S) == CURLE_OK &&
               curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L) == CURLE_OK &&
               /* The body we read is the body the server checksummed (x-amz-crc32). */
               curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, NULL) == CURLE_OK;
@@ -313,7 +319,7 @@ http_outcome http_perform(http_client *c, const http_call *call, http_result *r)
 }
 
 bool http_parse_date(ua_span date, int64_t *epoch_s) {
-    char text[64]; /* "Sun, 06 Nov 1994 08:49:37 GMT" is 29 bytes */
+    char text[HTTP_MAX_DATE];
     if (date.len == 0 || date.len >= sizeof text || memchr(date.ptr, '\0', date.len))
         return false;
     memcpy(text, date.ptr, date.len);

@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A number this long or longer is copied to the scratch buffer to be terminated for strtod;
+ * almost every number fits on the stack. */
+#define NUMBER_ON_STACK 64u
+
 typedef struct parser {
     const unsigned char *p;   /* next unread byte */
     const unsigned char *end; /* one past the last byte */
@@ -200,8 +204,8 @@ static json_t *read_number(parser *ps) {
     }
     ps->p = p;
 
-    /* strtod and strtoll need a terminated copy; almost every number fits on the stack. */
-    char small[64];
+    /* strtod and strtoll need a terminated copy. */
+    char small[NUMBER_ON_STACK];
     size_t n = (size_t)(p - start);
     const char *text = small;
     if (n < sizeof small) {

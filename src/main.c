@@ -4,6 +4,7 @@
 #include "buf.h"
 #include "ddb.h"
 #include "http.h"
+#include "json_arena.h"
 #include "log.h"
 #include "runtime.h"
 #include "users.h"
@@ -11,7 +12,6 @@
 #include <openssl/crypto.h>
 
 #include <signal.h>
-#include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -99,54 +99,6 @@ fail:
     return 1;
 }
 
-/* jansson's blocks come from a bump arena, rewound whenever every block in it has been freed:
- * at the end of each invocation, since no JSON outlives one. An invocation's event, DynamoDB
- * reply and response are several hundred small blocks; serving them from the arena instead of
- * malloc and free cut a fifth of the CPU time of an invocation (BENCHMARKS.md). A block that does
- * not fit comes from malloc, so a large event costs no more memory than before and the arena never
- * grows. Debug and sanitizer builds keep plain malloc, so that ASan and Valgrind still see each
- * JSON block's lifetime. */
-#if defined(NDEBUG) && !defined(__SANITIZE_ADDRESS__)
-#define USE_JSON_ARENA 1
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
-#undef USE_JSON_ARENA
-#endif
-#endif
-#endif
-
-#ifdef USE_JSON_ARENA
-#define JSON_ARENA_BYTES ((size_t)256 * 1024)
-
-static struct {
-    alignas(max_align_t) unsigned char bytes[JSON_ARENA_BYTES];
-    size_t used; /* bytes handed out since the last rewind */
-    size_t live; /* blocks handed out and not yet freed */
-} json_arena;
-
-static void *json_arena_malloc(size_t n) {
-    if (n == 0)
-        return NULL; /* as jansson's own jsonp_malloc: it never asks for 0 bytes */
-    size_t need = (n + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
-    if (need < n || need > JSON_ARENA_BYTES - json_arena.used)
-        return malloc(n);
-    void *p = json_arena.bytes + json_arena.used;
-    json_arena.used += need;
-    json_arena.live++;
-    return p;
-}
-
-static void json_arena_free(void *p) {
-    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)json_arena.bytes;
-    if (a < lo || a >= lo + JSON_ARENA_BYTES) {
-        free(p);
-        return;
-    }
-    if (--json_arena.live == 0)
-        json_arena.used = 0;
-}
-#endif
-
 /* Serves the invocation in a->inv: any failure here is reported and the loop goes on. */
 static void serve(app *a) {
     double start = monotonic_ms();
@@ -199,9 +151,8 @@ static void serve(app *a) {
 }
 
 int main(void) {
-#ifdef USE_JSON_ARENA
-    json_set_alloc_funcs(json_arena_malloc, json_arena_free);
-#endif
+    /* Release builds serve jansson from a per-invocation arena; see json_arena.h. */
+    json_arena_install();
     /* A peer closing a socket must be an error code, never a signal that kills the process. */
     signal(SIGPIPE, SIG_IGN);
     log_init_from_env();

@@ -1,7 +1,7 @@
-/* problem.c — RFC 9457 problem documents and the CORS response headers (see problem.h). */
+/* problem.c — RFC 9457 problem documents (see problem.h). */
 #include "problem.h"
 
-#include <string.h>
+#include "cors.h"
 
 const char *problem_title(int status) {
     switch (status) {
@@ -55,95 +55,7 @@ ua_status problem_write(api_response *resp, int status, const char *code, const 
     return api_response_set_header(resp, "Content-Type", PROBLEM_CONTENT_TYPE);
 }
 
-static bool is_ows(char c) {
-    return c == ' ' || c == '\t';
-}
-
-static ua_span trim_ows(const char *p, size_t n) {
-    while (n > 0 && is_ows(*p)) {
-        p++;
-        n--;
-    }
-    while (n > 0 && is_ows(p[n - 1]))
-        n--;
-    return (ua_span){p, n};
-}
-
-/* The next non-empty comma-separated entry of list at or after *pos; false at the end. */
-static bool next_origin(const char *list, size_t *pos, ua_span *entry) {
-    size_t len = strlen(list);
-    while (*pos < len) {
-        const char *start = list + *pos;
-        const char *comma = memchr(start, ',', len - *pos);
-        size_t n = comma ? (size_t)(comma - start) : len - *pos;
-        *pos += n + (comma ? 1 : 0);
-        *entry = trim_ows(start, n);
-        if (entry->len > 0)
-            return true;
-    }
-    return false;
-}
-
-/* The request's Origin when it was sent exactly once, as a string. */
-static bool request_origin(const api_request *req, ua_span *origin) {
-    const json_t *vals = req->headers ? json_object_get(req->headers, "origin") : NULL;
-    const json_t *v = json_array_size(vals) == 1 ? json_array_get(vals, 0) : NULL;
-    if (!json_is_string(v))
-        return false;
-    *origin = (ua_span){json_string_value(v), json_string_length(v)};
-    return true;
-}
-
-static ua_status set_header_span(api_response *resp, const char *name, ua_span value) {
-    buf tmp;
-    buf_init(&tmp, value.len);
-    ua_status st = buf_append(&tmp, value.ptr, value.len);
-    if (st == UA_OK)
-        st = api_response_set_header(resp, name, buf_str(&tmp));
-    buf_free(&tmp);
-    return st;
-}
-
-/* Access-Control-Allow-Origin for a configured list: the request's origin when listed, else
- * the first entry, never an origin that is not on the list. */
-static ua_status allow_listed_origin(api_response *resp, const api_request *req, const char *list) {
-    ua_span origin = {NULL, 0}, entry, first = {NULL, 0};
-    bool have_origin = request_origin(req, &origin);
-    size_t pos = 0;
-
-    while (next_origin(list, &pos, &entry)) {
-        if (!first.ptr)
-            first = entry;
-        if (have_origin && entry.len == origin.len &&
-            memcmp(entry.ptr, origin.ptr, origin.len) == 0)
-            return set_header_span(resp, "Access-Control-Allow-Origin", entry);
-    }
-    return set_header_span(resp, "Access-Control-Allow-Origin", first);
-}
-
-/* NULL, blank, "*" or nothing but commas: any origin, as when ALLOWED_ORIGINS is unset. */
-static bool allows_any(const char *allowed) {
-    if (!allowed)
-        return true;
-    ua_span all = trim_ows(allowed, strlen(allowed));
-    if (all.len == 1 && all.ptr[0] == '*')
-        return true;
-    size_t pos = 0;
-    ua_span entry;
-    return !next_origin(allowed, &pos, &entry);
-}
-
+/* kept until users.c calls cors_set_headers */
 ua_status problem_cors(api_response *resp, const api_request *req, const char *allowed_origins) {
-    ua_status st;
-
-    if (allows_any(allowed_origins)) {
-        st = api_response_set_header(resp, "Access-Control-Allow-Origin", "*");
-    } else {
-        st = allow_listed_origin(resp, req, allowed_origins);
-        if (st == UA_OK)
-            st = api_response_set_header(resp, "Vary", "Origin");
-    }
-    if (st == UA_OK)
-        st = api_response_set_header(resp, "Access-Control-Expose-Headers", "ETag, Location");
-    return st;
+    return cors_set_headers(resp, req, allowed_origins);
 }

@@ -13,6 +13,9 @@
 #define RT_MAX_URL         512u
 #define RT_POST_TIMEOUT_MS 10000L /* posting to loopback never takes this long */
 #define RT_MAX_ERROR_DOC   4096u
+#define RT_MAX_POST_REPLY  ((size_t)64 * 1024) /* the Runtime API's answer to a POST */
+/* A path under the base URL: "/runtime/invocation/{id}/response" and the like. */
+#define RT_MAX_PATH (UA_MAX_REQUEST_ID + 64u)
 
 struct rt_client {
     http_client *http;
@@ -129,7 +132,7 @@ ua_status rt_next(rt_client *c, rt_invocation *inv) {
 
 static ua_status post(rt_client *c, const char *path, const char *error_type, const char *body,
                       size_t len) {
-    char url[RT_MAX_URL + UA_MAX_REQUEST_ID + 64];
+    char url[RT_MAX_URL + RT_MAX_PATH];
     snprintf(url, sizeof url, "%s%s", c->base, path);
     http_header headers[2] = {{"Content-Type", "application/json"},
                               {"Lambda-Runtime-Function-Error-Type", error_type}};
@@ -140,14 +143,14 @@ static ua_status post(rt_client *c, const char *path, const char *error_type, co
                       .body = body,
                       .body_len = len,
                       .timeout_ms = RT_POST_TIMEOUT_MS,
-                      .max_response = (size_t)64 * 1024};
+                      .max_response = RT_MAX_POST_REPLY};
     if (http_perform(c->http, &call, &c->result) != HTTP_DONE)
         return UA_ERR_IO;
     return c->result.status == 202 ? UA_OK : UA_ERR_IO;
 }
 
 ua_status rt_respond(rt_client *c, const char *request_id, const char *body, size_t len) {
-    char path[UA_MAX_REQUEST_ID + 64];
+    char path[RT_MAX_PATH];
     snprintf(path, sizeof path, "/runtime/invocation/%s/response", request_id);
     return post(c, path, NULL, body, len);
 }
@@ -169,7 +172,7 @@ static ua_status post_error(rt_client *c, const char *path, const char *error_ty
 
 ua_status rt_fail(rt_client *c, const char *request_id, const char *error_type,
                   const char *message) {
-    char path[UA_MAX_REQUEST_ID + 64];
+    char path[RT_MAX_PATH];
     snprintf(path, sizeof path, "/runtime/invocation/%s/error", request_id);
     return post_error(c, path, error_type, message);
 }

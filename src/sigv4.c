@@ -24,6 +24,10 @@
 
 #define ALGORITHM  "AWS4-HMAC-SHA256"
 #define TERMINATOR "aws4_request"
+/* Bytes of the canonical request staged before each SHA-256 update: few updates, small stack. */
+#define SINK_STAGE_BYTES 512u
+/* The string to sign: 17 + 17 + (9 + 31 + 1 + 31 + 1 + 12 + 1) + 64 bytes at most. */
+#define MAX_STRING_TO_SIGN 256u
 
 static const char HEX_UPPER[] = "0123456789ABCDEF";
 static const char HEX_LOWER[] = "0123456789abcdef";
@@ -155,7 +159,7 @@ typedef struct sink {
     buf *copy;    /* NULL unless the caller wants the canonical request */
     ua_status st; /* first failure; later writes are dropped */
     size_t n;     /* bytes staged */
-    char stage[512];
+    char stage[SINK_STAGE_BYTES];
 } sink;
 
 static void sink_flush(sink *k) {
@@ -678,8 +682,7 @@ ua_status sigv4_sign(sigv4_signer *s, const sigv4_credentials *c, const char *re
     if (st != UA_OK)
         return st;
 
-    /* 17 + 17 + (9 + 31 + 1 + 31 + 1 + 12 + 1) + 64 bytes at most: fits. */
-    char sts[256];
+    char sts[MAX_STRING_TO_SIGN];
     int n = snprintf(sts, sizeof sts, ALGORITHM "\n%s\n%s/%s/%s/" TERMINATOR "\n%s", out->amz_date,
                      date, region, service, creq_hash);
     if (n < 0 || (size_t)n >= sizeof sts)

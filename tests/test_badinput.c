@@ -16,9 +16,9 @@
 
 #include "apigw.h"
 #include "bootproc.h"
+#include "cors.h"
 #include "fake_ddb.h"
 #include "fake_http.h"
-#include "problem.h"
 #include "users.h"
 
 #include <stdio.h>
@@ -807,7 +807,7 @@ static void test_response_headers_refuse_control_characters(void **state) {
     api_request req = {.method = "GET", .path = "/", .headers = headers, .request_id = "r"};
     for (size_t i = 0; i < 3; i++) {
         assert_int_equal(api_response_init(&r), UA_OK);
-        assert_int_equal(problem_cors(&r, &req, configs[i]), UA_OK);
+        assert_int_equal(cors_set_headers(&r, &req, configs[i]), UA_OK);
         const char *origin =
             json_string_value(json_object_get(r.headers, "Access-Control-Allow-Origin"));
         assert_non_null(origin);

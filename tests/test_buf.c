@@ -1,5 +1,6 @@
 /* test_buf.c — the bounded buffer: formatted appends that fit the room already there, that
- * must grow it, and that would pass the limit leave the buffer whole and NUL-terminated. */
+ * must grow it, and that would pass the limit leave the buffer whole and NUL-terminated; growth
+ * never reserves past the limit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 
 #include "buf.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void test_appendf_fits_and_grows(void **state) {
@@ -36,8 +38,9 @@ static void test_appendf_fits_and_grows(void **state) {
 static void test_appendf_over_the_limit_leaves_the_buffer(void **state) {
     (void)state;
     buf b;
-    buf_init(&b, 10);
+    buf_init(&b, 1024);
     assert_int_equal(buf_append_str(&b, "12345"), UA_OK);
+    b.max = 10; /* a reused buffer given a lower limit, as http_perform does per call */
     assert_true(b.cap > 12); /* room beyond max: the limit, not the room, must refuse */
     assert_int_equal(buf_appendf(&b, "%s", "678901"), UA_ERR_TOO_BIG);
     assert_int_equal(b.len, 5);
@@ -88,11 +91,78 @@ static void test_secret_buffer_is_wiped_on_reset(void **state) {
     buf_free(&plain);
 }
 
+/* Growth stops at the limit: a buffer never allocates more than max bytes and the NUL. */
+static void test_growth_is_clamped_at_the_limit(void **state) {
+    (void)state;
+    char hundred[100];
+    memset(hundred, 'x', sizeof hundred);
+    buf b;
+    buf_init(&b, 100);
+    assert_int_equal(buf_append(&b, hundred, sizeof hundred), UA_OK); /* one append */
+    assert_int_equal(b.len, 100);
+    assert_true(b.cap <= 101);
+    assert_int_equal(buf_append_char(&b, 'y'), UA_ERR_TOO_BIG);
+    assert_true(b.cap <= 101);
+    assert_int_equal(strlen(buf_str(&b)), 100);
+    buf_free(&b);
+
+    buf_init(&b, 100); /* byte by byte: 64, then 101 rather than 128 */
+    for (size_t i = 0; i < 100; i++)
+        assert_int_equal(buf_append_char(&b, 'x'), UA_OK);
+    assert_true(b.cap <= 101);
+    assert_memory_equal(b.data, hundred, 100);
+    assert_int_equal(b.data[100], '\0');
+    buf_free(&b);
+
+    buf_init(&b, 10); /* formatted appends grow through the same path */
+    assert_int_equal(buf_appendf(&b, "%s", "0123456789"), UA_OK);
+    assert_true(b.cap <= 11);
+    assert_string_equal(buf_str(&b), "0123456789");
+    buf_free(&b);
+
+    buf_init_secret(&b, 100); /* and so do secret buffers, which copy rather than realloc */
+    for (size_t i = 0; i < 10; i++)
+        assert_int_equal(buf_append(&b, hundred, 10), UA_OK);
+    assert_true(b.cap <= 101);
+    assert_memory_equal(b.data, hundred, 100);
+    buf_free(&b);
+
+    buf_init(&b, 0); /* room for the NUL alone */
+    assert_int_equal(buf_append(&b, "", 0), UA_OK);
+    assert_true(b.cap <= 1);
+    assert_string_equal(buf_str(&b), "");
+    assert_int_equal(buf_append_char(&b, 'x'), UA_ERR_TOO_BIG);
+    buf_free(&b);
+}
+
+/* The event buffer's case: 16 MiB read in 64 KiB pieces reserves 16 MiB + 1, not 32 MiB. */
+static void test_event_sized_buffer_reserves_no_more_than_its_limit(void **state) {
+    (void)state;
+    const size_t max = (size_t)16 * 1024 * 1024, piece = (size_t)64 * 1024;
+    char *chunk = malloc(piece);
+    assert_non_null(chunk);
+    memset(chunk, 'e', piece);
+    buf b;
+    buf_init(&b, max);
+    for (size_t n = 0; n < max; n += piece)
+        assert_int_equal(buf_append(&b, chunk, piece), UA_OK);
+    assert_int_equal(b.len, max);
+    assert_true(b.cap <= max + 1);
+    assert_int_equal(buf_append_char(&b, 'x'), UA_ERR_TOO_BIG);
+    assert_true(b.cap <= max + 1);
+    assert_int_equal(b.data[max - 1], 'e');
+    assert_int_equal(b.data[max], '\0');
+    buf_free(&b);
+    free(chunk);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_appendf_fits_and_grows),
         cmocka_unit_test(test_appendf_over_the_limit_leaves_the_buffer),
         cmocka_unit_test(test_secret_buffer_is_wiped_on_reset),
+        cmocka_unit_test(test_growth_is_clamped_at_the_limit),
+        cmocka_unit_test(test_event_sized_buffer_reserves_no_more_than_its_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* test_ddb.c — DynamoDB marshalling, error types, retry policy, CRC, and the client against the
+/* test_ddb.c — DynamoDB operation names, replies, error types, CRC, and the client against the
  * scripted fake server (signing, retries, faults, deadlines). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,11 +8,11 @@
 #include <cmocka.h>
 
 #include "ddb.h"
+#include "ddb_value.h"
 #include "fake_http.h"
 #include "http.h"
 
 #include <ctype.h>
-#include <limits.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -28,23 +28,6 @@ static json_t *parse(const char *text) {
     if (!j)
         fail_msg("bad test JSON: %s", err.text);
     return j;
-}
-
-/* Asserts that the compact, key-sorted rendering of j is want. Takes j. */
-static void assert_json(json_t *j, const char *want) {
-    assert_non_null(j);
-    char *got = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-    assert_non_null(got);
-    assert_string_equal(got, want);
-    free(got);
-    json_decref(j);
-}
-
-static json_t *unmarshal_text(const char *av) {
-    json_t *in = parse(av);
-    json_t *out = ddb_unmarshal(in);
-    json_decref(in);
-    return out;
 }
 
 static int64_t wall_ms(void) {
@@ -81,197 +64,7 @@ static void test_reply_clear_drops_everything(void **state) {
     assert_int_equal(r.http_status, 0);
 }
 
-/* ---- Marshalling ---- */
-
-static void test_marshal_scalars(void **state) {
-    (void)state;
-    json_t *v;
-    assert_json(ddb_marshal(v = json_string("Ada")), "{\"S\":\"Ada\"}");
-    json_decref(v);
-    assert_json(ddb_marshal(v = json_integer(-42)), "{\"N\":\"-42\"}");
-    json_decref(v);
-    assert_json(ddb_marshal(v = json_real(2.5)), "{\"N\":\"2.5\"}");
-    json_decref(v);
-    assert_json(ddb_marshal(v = json_real(0.1)), "{\"N\":\"0.1\"}"); /* shortest form */
-    json_decref(v);
-    assert_json(ddb_marshal(v = json_true()), "{\"BOOL\":true}");
-    json_decref(v);
-    assert_json(ddb_marshal(v = json_false()), "{\"BOOL\":false}");
-    json_decref(v);
-    assert_json(ddb_marshal(v = json_null()), "{\"NULL\":true}");
-    json_decref(v);
-    assert_null(ddb_marshal(NULL));
-}
-
-static void test_marshal_nested(void **state) {
-    (void)state;
-    json_t *plain = parse("{\"m\":{\"l\":[1,\"x\",[true,null]],\"e\":{}},\"a\":[]}");
-    assert_json(ddb_marshal(plain), "{\"M\":{\"a\":{\"L\":[]},\"m\":{\"M\":{\"e\":{\"M\":{}},"
-                                    "\"l\":{\"L\":[{\"N\":\"1\"},{\"S\":\"x\"},{\"L\":[{\"BOOL\":"
-                                    "true},{\"NULL\":true}]}]}}}}}");
-    json_decref(plain);
-}
-
-static void test_round_trips(void **state) {
-    (void)state;
-    static const char *const docs[] = {
-        "{\"name\":\"Ada Lovelace\",\"age\":36,\"ok\":true,\"none\":null}",
-        "{\"u\":\"\\u00e9\\u65e5\\u672c\\ud83d\\ude00 \\u2713\",\"nul\":\"a\\u0000b\"}",
-        "{\"max\":9223372036854775807,\"min\":-9223372036854775808,\"zero\":0}",
-        "{\"r\":[0.5,-1.25,1e+300,3.141592653589793,1e-07]}",
-        "{\"deep\":{\"a\":[{\"b\":[[],{},[{\"c\":\"d\"}]]}]}}",
-        "[1,2,3]",
-        "\"just a string\"",
-    };
-    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
-        json_t *plain = parse(docs[i]);
-        json_t *av = ddb_marshal(plain);
-        assert_non_null(av);
-        json_t *back = ddb_unmarshal(av);
-        assert_non_null(back);
-        if (!json_equal(plain, back))
-            fail_msg("round trip changed %s", docs[i]);
-        json_decref(plain);
-        json_decref(av);
-        json_decref(back);
-    }
-}
-
-static void test_unmarshal_numbers(void **state) {
-    (void)state;
-    json_t *n = unmarshal_text("{\"N\":\"42\"}");
-    assert_true(json_is_integer(n));
-    assert_int_equal(json_integer_value(n), 42);
-    json_decref(n);
-    n = unmarshal_text("{\"N\":\"-0\"}");
-    assert_true(json_is_integer(n));
-    assert_int_equal(json_integer_value(n), 0);
-    json_decref(n);
-    n = unmarshal_text("{\"N\":\"1.5\"}");
-    assert_true(json_is_real(n));
-    assert_true(json_real_value(n) == 1.5);
-    json_decref(n);
-    n = unmarshal_text("{\"N\":\"1E3\"}");
-    assert_true(json_is_real(n));
-    assert_true(json_real_value(n) == 1000.0);
-    json_decref(n);
-    /* An integer too large for 64 bits is still a number: a real. */
-    n = unmarshal_text("{\"N\":\"123456789012345678901234567890\"}");
-    assert_true(json_is_real(n));
-    assert_true(json_real_value(n) > 1.2e29);
-    json_decref(n);
-}
-
-static void test_unmarshal_rejects_malformed(void **state) {
-    (void)state;
-    static const char *const bad[] = {
-        "{}",
-        "\"S\"",
-        "{\"S\":1}",
-        "{\"S\":\"a\",\"N\":\"1\"}",
-        "{\"N\":\"\"}",
-        "{\"N\":\"abc\"}",
-        "{\"N\":\" 1\"}",
-        "{\"N\":\"1 \"}",
-        "{\"N\":\"+1\"}",
-        "{\"N\":\"1e\"}",
-        "{\"N\":\"0x10\"}",
-        "{\"N\":\"1e999\"}",
-        "{\"N\":\"1\\u00002\"}",
-        "{\"N\":\"-\"}",
-        "{\"N\":\".\"}",
-        "{\"N\":7}",
-        "{\"BOOL\":\"true\"}",
-        "{\"NULL\":false}",
-        "{\"M\":[]}",
-        "{\"L\":{}}",
-        "{\"SS\":[\"a\"]}",
-        "{\"B\":\"AAE=\"}",
-        "{\"s\":\"lowercase type\"}",
-        "{\"M\":{\"a\":{\"X\":1}}}",
-        "{\"L\":[{\"S\":\"ok\"},{\"N\":\"x\"}]}",
-        "{\"M\":{\"a\":{\"L\":[{\"M\":{\"b\":{}}}]}}}",
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        json_t *out = unmarshal_text(bad[i]);
-        if (out) {
-            json_decref(out);
-            fail_msg("accepted %s", bad[i]);
-        }
-    }
-    assert_null(ddb_unmarshal(NULL));
-}
-
-/* A plain value nested depth arrays deep, and its AttributeValue. */
-static json_t *nested_plain(unsigned depth) {
-    json_t *v = json_string("core");
-    for (unsigned i = 0; i < depth; i++) {
-        json_t *a = json_array();
-        json_array_append_new(a, v);
-        v = a;
-    }
-    return v;
-}
-
-static json_t *nested_av(unsigned depth) {
-    json_t *v = json_pack("{s:s}", "S", "core");
-    for (unsigned i = 0; i < depth; i++)
-        v = json_pack("{s:[o]}", "L", v);
-    return v;
-}
-
-static void test_nesting_is_bounded(void **state) {
-    (void)state;
-    json_t *ok = nested_plain(DDB_MAX_NESTING);
-    json_t *av = ddb_marshal(ok);
-    assert_non_null(av);
-    json_decref(av);
-    json_decref(ok);
-    json_t *deep = nested_plain(DDB_MAX_NESTING + 1);
-    assert_null(ddb_marshal(deep));
-    json_decref(deep);
-
-    json_t *ok_av = nested_av(DDB_MAX_NESTING);
-    json_t *plain = ddb_unmarshal(ok_av);
-    assert_non_null(plain);
-    json_decref(plain);
-    json_decref(ok_av);
-    json_t *deep_av = nested_av(500);
-    assert_null(ddb_unmarshal(deep_av));
-    json_decref(deep_av);
-}
-
-static void test_item_helpers(void **state) {
-    (void)state;
-    assert_json(ddb_av_s("u-1"), "{\"S\":\"u-1\"}");
-    assert_json(ddb_av_n(7), "{\"N\":\"7\"}");
-    assert_json(ddb_av_n(LLONG_MIN), "{\"N\":\"-9223372036854775808\"}");
-
-    json_t *item =
-        parse("{\"userId\":{\"S\":\"u-1\"},\"version\":{\"N\":\"12\"},"
-              "\"neg\":{\"N\":\"-3\"},\"frac\":{\"N\":\"1.5\"},\"big\":{\"N\":"
-              "\"99999999999999999999\"},\"word\":{\"N\":\"x\"},\"flag\":{\"BOOL\":true}}");
-    assert_string_equal(ddb_item_s(item, "userId"), "u-1");
-    assert_null(ddb_item_s(item, "version"));
-    assert_null(ddb_item_s(item, "missing"));
-    assert_null(ddb_item_s(NULL, "userId"));
-    long long n = -1;
-    assert_true(ddb_item_n(item, "version", &n));
-    assert_int_equal(n, 12);
-    assert_true(ddb_item_n(item, "neg", &n));
-    assert_int_equal(n, -3);
-    n = 99;
-    assert_false(ddb_item_n(item, "frac", &n));
-    assert_false(ddb_item_n(item, "big", &n));
-    assert_false(ddb_item_n(item, "word", &n));
-    assert_false(ddb_item_n(item, "userId", &n));
-    assert_false(ddb_item_n(item, "flag", &n));
-    assert_false(ddb_item_n(item, "missing", &n));
-    assert_int_equal(n, 99); /* untouched on failure */
-    json_decref(item);
-}
-
-/* ---- Errors, retries, CRC ---- */
+/* ---- Errors and CRC ---- */
 
 static void test_parse_error_type(void **state) {
     (void)state;
@@ -312,62 +105,6 @@ static void test_parse_error_type(void **state) {
     assert_false(ddb_parse_error_type(b, tiny, sizeof tiny));
     json_decref(b);
     assert_false(ddb_parse_error_type(NULL, out, sizeof out));
-}
-
-static void test_is_retryable(void **state) {
-    (void)state;
-    static const struct {
-        long status;
-        const char *type;
-        bool retry;
-    } cases[] = {
-        {400, "ProvisionedThroughputExceededException", true},
-        {400, "ThrottlingException", true},
-        {400, "RequestLimitExceeded", true},
-        {500, "InternalServerError", true},
-        {503, "ServiceUnavailable", true},
-        {500, NULL, true},
-        {502, "", true},
-        {504, "", true},
-        {400, "ConditionalCheckFailedException", false},
-        {400, "ValidationException", false},
-        {400, "ResourceNotFoundException", false},
-        {400, "AccessDeniedException", false},
-        {400, "UnrecognizedClientException", false},
-        {400, "TransactionCanceledException", false},
-        {400, "", false},
-        {404, NULL, false},
-        {200, NULL, false},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        if (ddb_is_retryable(cases[i].status, cases[i].type) != cases[i].retry)
-            fail_msg("ddb_is_retryable(%ld, %s) should be %d", cases[i].status,
-                     cases[i].type ? cases[i].type : "NULL", cases[i].retry);
-}
-
-static void test_backoff_is_full_jitter_under_the_cap(void **state) {
-    (void)state;
-    static const uint32_t rnds[] = {0u, 1u, 0x12345678u, 0x80000000u, 0xFFFFFFFEu, 0xFFFFFFFFu};
-    for (unsigned attempt = 1; attempt <= 40; attempt++) {
-        int64_t ceiling = UA_DDB_BACKOFF_BASE_MS;
-        for (unsigned i = 1; i < attempt && ceiling < UA_DDB_BACKOFF_CAP_MS; i++)
-            ceiling *= 2;
-        if (ceiling > UA_DDB_BACKOFF_CAP_MS)
-            ceiling = UA_DDB_BACKOFF_CAP_MS;
-        for (size_t k = 0; k < sizeof rnds / sizeof rnds[0]; k++) {
-            int64_t ms = ddb_backoff_ms(attempt, rnds[k]);
-            assert_true(ms >= 0);
-            assert_true(ms < ceiling);
-        }
-        /* The whole range is used: 0 at the bottom, just under the ceiling at the top. */
-        assert_int_equal(ddb_backoff_ms(attempt, 0), 0);
-        assert_int_equal(ddb_backoff_ms(attempt, 0xFFFFFFFFu), ceiling - 1);
-        assert_int_equal(ddb_backoff_ms(attempt, 0x80000000u), ceiling / 2);
-    }
-    assert_int_equal(ddb_backoff_ms(1, 0xFFFFFFFFu), UA_DDB_BACKOFF_BASE_MS - 1);
-    assert_int_equal(ddb_backoff_ms(2, 0xFFFFFFFFu), 2 * UA_DDB_BACKOFF_BASE_MS - 1);
-    assert_int_equal(ddb_backoff_ms(1000, 0xFFFFFFFFu), UA_DDB_BACKOFF_CAP_MS - 1);
-    assert_int_equal(ddb_backoff_ms(UINT_MAX, 0xFFFFFFFFu), UA_DDB_BACKOFF_CAP_MS - 1);
 }
 
 static void test_crc32_known_values(void **state) {
@@ -787,23 +524,6 @@ static void test_stall_past_the_deadline_gives_up_in_time(void **state) {
 
 /* ---- Attempts, credentials, the clock and endpoints (issue 11) ---- */
 
-static void test_attempt_timeout_leaves_room_for_a_retry(void **state) {
-    (void)state;
-    static const struct {
-        int64_t left, want;
-    } cases[] = {{2700, 1350},
-                 {10000, UA_DDB_ATTEMPT_TIMEOUT_MS},
-                 {4000, UA_DDB_ATTEMPT_TIMEOUT_MS},
-                 {3999, 1999},
-                 {200, 100},
-                 {199, 199},
-                 {1, 1}};
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        if (ddb_attempt_timeout_ms(cases[i].left) != cases[i].want)
-            fail_msg("left %lld: %lld, want %lld", (long long)cases[i].left,
-                     (long long)ddb_attempt_timeout_ms(cases[i].left), (long long)cases[i].want);
-}
-
 /* With Lambda's default 3 s deadline one stalled connection still leaves time for an answer. */
 static void test_stall_once_then_answer_fits_a_3s_deadline(void **state) {
     fixture *fx = *state;
@@ -995,16 +715,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_op_names),
         cmocka_unit_test(test_reply_clear_drops_everything),
-        cmocka_unit_test(test_marshal_scalars),
-        cmocka_unit_test(test_marshal_nested),
-        cmocka_unit_test(test_round_trips),
-        cmocka_unit_test(test_unmarshal_numbers),
-        cmocka_unit_test(test_unmarshal_rejects_malformed),
-        cmocka_unit_test(test_nesting_is_bounded),
-        cmocka_unit_test(test_item_helpers),
         cmocka_unit_test(test_parse_error_type),
-        cmocka_unit_test(test_is_retryable),
-        cmocka_unit_test(test_backoff_is_full_jitter_under_the_cap),
         cmocka_unit_test(test_crc32_known_values),
         cmocka_unit_test(test_endpoint_from_env),
         cmocka_unit_test(test_client_new_rejects_bad_config),
@@ -1023,7 +734,6 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_other_client_errors_fail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stall_past_the_deadline_gives_up_in_time, setup,
                                         teardown),
-        cmocka_unit_test(test_attempt_timeout_leaves_room_for_a_retry),
         cmocka_unit_test_setup_teardown(test_stall_once_then_answer_fits_a_3s_deadline, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_credential_refusals_in_a_row_end_the_environment,

@@ -4,6 +4,7 @@
  *
  * Input: byte 0 picks the operation and whether the reply is a success or a failed
  * condition; the rest is the reply document. */
+#include "ddb_value.h"
 #include "fuzz_support.h"
 
 #include <math.h>
