@@ -2,6 +2,7 @@
 #include "gw_event.h"
 
 #include "gw_codec.h"
+#include "span.h"
 #include "utf8.h"
 
 #include <stdio.h>
@@ -56,38 +57,22 @@ const char *gw_match_resource(const char *path, size_t len, ua_span *user_id) {
     return GW_RESOURCE_ONE;
 }
 
-/* Does the media type (before any ';') equal want, ignoring case? */
-static bool media_is(const char *mt, size_t n, const char *want) {
-    return strlen(want) == n && strncasecmp(mt, want, n) == 0;
-}
-
-static bool media_ends(const char *mt, size_t n, const char *suffix) {
-    size_t k = strlen(suffix);
-    return n >= k && strncasecmp(mt + n - k, suffix, k) == 0;
-}
-
 bool gw_body_is_text(const char *content_type, size_t ct_len, const char *body, size_t len) {
     if (!utf8_valid(body, len))
         return false;
     if (!content_type)
         return true;
-    const char *mt = content_type;
-    size_t n = ct_len;
-    while (n && (*mt == ' ' || *mt == '\t')) {
-        mt++;
-        n--;
-    }
-    const char *semi = memchr(mt, ';', n);
-    if (semi)
-        n = (size_t)(semi - mt);
-    while (n && (mt[n - 1] == ' ' || mt[n - 1] == '\t'))
-        n--;
-    if (n == 0)
+    ua_span mt, params;
+    ua_span_cut((ua_span){content_type, ct_len}, ';', &mt, &params);
+    mt = ua_span_trim_ows(mt);
+    if (mt.len == 0)
         return true;
-    return (n >= 5 && strncasecmp(mt, "text/", 5) == 0) || media_is(mt, n, "application/json") ||
-           media_is(mt, n, "application/xml") || media_is(mt, n, "application/javascript") ||
-           media_is(mt, n, "application/x-www-form-urlencoded") || media_ends(mt, n, "+json") ||
-           media_ends(mt, n, "+xml");
+    return ua_span_starts_with_ignore_case(mt, "text/") ||
+           ua_span_eq_ignore_case(mt, "application/json") ||
+           ua_span_eq_ignore_case(mt, "application/xml") ||
+           ua_span_eq_ignore_case(mt, "application/javascript") ||
+           ua_span_eq_ignore_case(mt, "application/x-www-form-urlencoded") ||
+           ua_span_ends_with_ignore_case(mt, "+json") || ua_span_ends_with_ignore_case(mt, "+xml");
 }
 
 /* Appends value to the array under the header name (matched ignoring case), or adds it. */
