@@ -1,6 +1,7 @@
 /* gw_event.c — an HTTP request → a REST API proxy event, payload 1.0 (see gw_event.h). */
 #include "gw_event.h"
 
+#include "codec.h"
 #include "gw_codec.h"
 #include "span.h"
 #include "utf8.h"
@@ -189,36 +190,26 @@ static int build_headers(json_t *ev, const gw_request *req) {
 }
 
 /* One query component decoded, or as sent when it does not decode to UTF-8. */
-static json_t *query_component(const char *p, size_t n) {
+static json_t *query_component(ua_span text) {
     buf b;
-    buf_init(&b, n);
+    buf_init(&b, text.len);
     json_t *s = NULL;
-    if (gw_query_decode(p, n, &b) == UA_OK && utf8_valid(b.data ? b.data : "", b.len))
+    if (codec_query_decode(text.ptr, text.len, CODEC_QUERY_STRICT_ESCAPES, &b) == UA_OK &&
+        utf8_valid(b.data ? b.data : "", b.len))
         s = json_stringn(buf_str(&b), b.len);
     else
-        s = wire_string(p, n);
+        s = wire_string(text.ptr, text.len);
     buf_free(&b);
     return s;
 }
 
-static int build_query(json_t *ev, const char *q, size_t n) {
+static int build_query(json_t *ev, ua_span query) {
     json_t *single = json_object(), *multi = json_object();
     int rc = single && multi ? 0 : -1;
-    size_t i = 0;
-    while (rc == 0 && i < n) {
-        const char *amp = memchr(q + i, '&', n - i);
-        size_t end = amp ? (size_t)(amp - q) : n;
-        const char *piece = q + i;
-        size_t len = end - i;
-        i = end + 1;
-        if (len == 0)
-            continue;
-        const char *eq = memchr(piece, '=', len);
-        size_t klen = eq ? (size_t)(eq - piece) : len;
-        if (klen == 0)
-            continue; /* "=value": a parameter without a name */
-        json_t *key = query_component(piece, klen);
-        json_t *value = eq ? query_component(eq + 1, len - klen - 1) : json_string("");
+    ua_span name, text;
+    while (rc == 0 && codec_query_next(&query, &name, &text)) {
+        json_t *key = query_component(name);
+        json_t *value = query_component(text);
         if (!key || !value) {
             json_decref(key);
             json_decref(value);
@@ -260,7 +251,7 @@ static int build_body(json_t *ev, const gw_request *req, json_t *mv) {
                put(ev, "isBase64Encoded", json_false());
     buf b64;
     buf_init(&b64, (req->body_len / 3 + 1) * 4);
-    int rc = gw_base64_encode(req->body, req->body_len, &b64) == UA_OK
+    int rc = codec_base64_encode(req->body, req->body_len, &b64) == UA_OK
                  ? put(ev, "body", json_stringn(buf_str(&b64), b64.len))
                  : -1;
     buf_free(&b64);
@@ -346,7 +337,7 @@ ua_status gw_event_build(const gw_request *req, json_t **out) {
     int rc = put(ev, "resource", resource ? json_string(resource) : json_copy(path_json)) |
              put(ev, "path", path_json) | put(ev, "httpMethod", json_string(req->method));
     rc = rc || build_headers(ev, req);
-    rc = rc || build_query(ev, query.ptr, query.len);
+    rc = rc || build_query(ev, query);
     if (rc == 0) {
         json_t *params = resource && user_id.ptr
                              ? json_pack("{s:o}", "userId", wire_string(user_id.ptr, user_id.len))
