@@ -13,6 +13,10 @@
 # The last lines are a table of executions per target, a total, and the verdict.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source-path=SCRIPTDIR/..
+. scripts/lib.sh
+say_gap=1
+die_prefix=fuzz:
 
 seconds=${1:-25}
 shift || true
@@ -22,9 +26,6 @@ targets=("$@")
 shared=${USERS_SHARED_DIR:-../shared}
 out=build/fuzz
 bin=$out/tests/fuzz
-
-say() { printf '\n==> %s\n' "$*"; }
-die() { printf 'fuzz: %s\n' "$*" >&2; exit 1; }
 
 if ! [[ $seconds =~ ^[1-9][0-9]*$ ]]; then
   die "seconds-per-target must be a positive integer"
