@@ -617,6 +617,16 @@ static void *supervisor_main(void *arg) {
 
 /* ---- the public side ---- */
 
+/* Frees a pool whose supervisor is not running (never started, or joined). */
+static void release(gw_pool *p) {
+    if (p->devnull >= 0)
+        close(p->devnull);
+    pthread_cond_destroy(&p->cond);
+    pthread_mutex_destroy(&p->mu);
+    free(p->inst);
+    free(p);
+}
+
 gw_pool *gw_pool_start(const gw_pool_config *cfg) {
     gw_pool *p = calloc(1, sizeof *p);
     if (!p)
@@ -641,12 +651,7 @@ gw_pool *gw_pool_start(const gw_pool_config *cfg) {
     p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (pthread_create(&p->supervisor, NULL, supervisor_main, p) != 0) {
         gw_log("ERROR", "cannot start the supervisor thread");
-        if (p->devnull >= 0)
-            close(p->devnull);
-        pthread_cond_destroy(&p->cond);
-        pthread_mutex_destroy(&p->mu);
-        free(p->inst);
-        free(p);
+        release(p);
         return NULL;
     }
     return p;
@@ -712,10 +717,5 @@ void gw_pool_free(gw_pool *p) {
     if (!p)
         return;
     gw_pool_stop(p);
-    if (p->devnull >= 0)
-        close(p->devnull);
-    pthread_cond_destroy(&p->cond);
-    pthread_mutex_destroy(&p->mu);
-    free(p->inst);
-    free(p);
+    release(p);
 }
