@@ -17,7 +17,8 @@
 #define UA_PRINTF(f, a)
 #endif
 
-/* One result type across the project. Modules that need finer outcomes (ddb) have their own. */
+/* One result type across the project. Modules whose callers must tell more outcomes apart have
+ * their own: ddb_status (ddb.h), http_outcome (http.h), jparse_error (jparse.h). */
 typedef enum ua_status {
     UA_OK = 0,
     UA_ERR_NOMEM,    /* allocation failed */

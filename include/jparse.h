@@ -3,18 +3,19 @@
  * jansson's own reader fetches every byte through a callback and copies every string one byte
  * at a time; on the 2.5 KB event of each invocation that was a third of the function's CPU
  * time (BENCHMARKS.md). jparse reads the same grammar from a (pointer, length) view in one
- * pass, copies each string once, and hands back an ordinary json_t, so everything downstream
- * still works on jansson's data model.
+ * pass, copies a string without escapes once (one with escapes is decoded into a scratch
+ * buffer first), and hands back an ordinary json_t, so everything downstream still works on
+ * jansson's data model. It reads the events (apigw.c) and DynamoDB's replies (ddb.c).
  *
  * It accepts exactly what json_loadb accepts with the matching flags, and builds an equal
  * tree: the fuzz_jparse target holds the two readers to that on arbitrary input. The one
  * exception is deliberate: a raw NUL byte is always refused, where jansson skips one that
- * follows a number or a literal. In
- * particular: RFC 8259 grammar; an object or array at the top; strict UTF-8 (no overlongs,
- * surrogates or values past U+10FFFF) and no raw control characters in strings; \u escapes
- * with paired surrogates; nesting to a depth of JSON_PARSER_MAX_DEPTH values; a number whose
- * magnitude overflows a double, or an integer past 64 bits, is refused; for repeated keys the
- * last one wins. */
+ * follows a number or a literal. In particular: RFC 8259 grammar; an object or array at the
+ * top; strict UTF-8 (utf8.h: no overlongs, surrogates or values past U+10FFFF) and no raw
+ * control characters in strings; \u escapes with paired surrogates; nesting to a depth of
+ * JSON_PARSER_MAX_DEPTH values; a number whose magnitude overflows a double is refused, and so
+ * is an integer past 64 bits unless JPARSE_INT_AS_REAL reads it as a real; for repeated keys
+ * the last one wins. */
 #ifndef USERS_JPARSE_H
 #define USERS_JPARSE_H
 

@@ -19,7 +19,8 @@ bool validate_utf8(const char *s, size_t len);
  * bytes). */
 size_t validate_codepoints(const char *s, size_t len);
 
-/* Removes ASCII whitespace (space, tab, CR, LF) from both ends of v. A view into v's bytes. */
+/* Removes ASCII whitespace (space, tab, CR, LF) from both ends of v: ua_span_trim (span.h) with
+ * UA_ASCII_WHITESPACE. A view into v's bytes; never a NULL ptr, even for a NULL v.ptr. */
 ua_span validate_trim(ua_span v);
 
 /* Name, already trimmed: 1..100 code points, UTF-8, no control characters. */

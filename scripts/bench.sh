@@ -21,12 +21,9 @@
 # cores; run it on a quiet machine, since other load shows in every figure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-say() { printf '==> %s\n' "$*" >&2; }
-die() {
-  printf 'bench.sh: error: %s\n' "$*" >&2
-  exit 1
-}
+# shellcheck source-path=SCRIPTDIR/..
+. scripts/lib.sh
+say_fd=2
 
 quick=0
 e2e=1

@@ -17,12 +17,9 @@
 # the system's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-say() { printf '==> %s\n' "$*" >&2; }
-die() {
-  printf 'build-static-deps.sh: error: %s\n' "$*" >&2
-  exit 1
-}
+# shellcheck source-path=SCRIPTDIR/..
+. scripts/lib.sh
+say_fd=2
 
 out=${1:-build/deps}
 mkdir -p "$out"

@@ -22,13 +22,10 @@
 # and CAPABILITY_AUTO_EXPAND (SAM and AWS::Include are transforms).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source-path=SCRIPTDIR/..
+. scripts/lib.sh
 root=$(pwd)
 
-say() { printf '==> %s\n' "$*"; }
-die() {
-  printf 'deploy.sh: error: %s\n' "$*" >&2
-  exit 1
-}
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 
 stack=${USERS_STACK:-users-api}

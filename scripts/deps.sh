@@ -4,9 +4,9 @@
 # Idempotent: safe to run every time. Set USERS_SKIP_APT=1 to skip the Debian part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-say() { printf '==> %s\n' "$*"; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source-path=SCRIPTDIR/..
+. scripts/lib.sh
+die_prefix=error:
 
 # Debian packages: build tools, the libraries the binary links, cmocka for the unit tests,
 # libmicrohttpd for the local gateway,

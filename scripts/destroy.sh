@@ -13,12 +13,8 @@
 # CLI v2 (`aws cloudformation delete-stack`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-say() { printf '==> %s\n' "$*"; }
-die() {
-  printf 'destroy.sh: error: %s\n' "$*" >&2
-  exit 1
-}
+# shellcheck source-path=SCRIPTDIR/..
+. scripts/lib.sh
 
 stack=${USERS_STACK:-users-api}
 region=${AWS_REGION:-${AWS_DEFAULT_REGION:-}}

@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (the `fuzz` preset: clang, ASan + UBSan) and runs each for a
-# bounded time. Fails on any crash, leak, sanitizer report, timeout or broken invariant; the
-# input that did it is kept in build/fuzz/artifacts/ (replay: build/fuzz/tests/fuzz/fuzz_X FILE).
-#   scripts/fuzz.sh                 every target, 25 s each (what CI runs)
+# Builds the libFuzzer targets (the `fuzz` preset: clang, ASan + UBSan) and runs them one after
+# another, each for SECONDS (libFuzzer's -max_total_time; the build is not counted), so a run
+# takes about SECONDS times the number of targets. Fails on any crash, leak, sanitizer report,
+# input slower than 10 s or broken invariant; the input that did it is kept in
+# build/fuzz/artifacts/ (replay: build/fuzz/tests/fuzz/fuzz_X FILE).
+#   scripts/fuzz.sh                 every target, 25 s each (CI runs 20 s each: scripts/test.sh,
+#                                   USERS_FUZZ_SECONDS)
 #   scripts/fuzz.sh 600             every target, 10 minutes each
 #   scripts/fuzz.sh 600 sigv4 event only these targets
 # Seeds are made afresh on each run from ../shared/testdata (events, SigV4 request vectors)
 # and tests/fuzz/seeds; what a run discovers accumulates in build/fuzz/corpus/<target>.
-# The last lines are a table of executions per target and a total.
+# The last lines are a table of executions per target, a total, and the verdict.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source-path=SCRIPTDIR/..
+. scripts/lib.sh
+say_gap=1
+die_prefix=fuzz:
 
 seconds=${1:-25}
 shift || true
@@ -19,9 +26,6 @@ targets=("$@")
 shared=${USERS_SHARED_DIR:-../shared}
 out=build/fuzz
 bin=$out/tests/fuzz
-
-say() { printf '\n==> %s\n' "$*"; }
-die() { printf 'fuzz: %s\n' "$*" >&2; exit 1; }
 
 if ! [[ $seconds =~ ^[1-9][0-9]*$ ]]; then
   die "seconds-per-target must be a positive integer"

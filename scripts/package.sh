@@ -16,13 +16,9 @@
 # cached under build/deps/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source-path=SCRIPTDIR/..
+. scripts/lib.sh
 root=$(pwd)
-
-say() { printf '==> %s\n' "$*"; }
-die() {
-  printf 'package.sh: error: %s\n' "$*" >&2
-  exit 1
-}
 
 build_dir=
 deps_dir=build/deps

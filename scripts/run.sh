@@ -16,12 +16,8 @@
 # USERS_TABLE (default Users), ALLOWED_ORIGINS and LOG_LEVEL reach the bootstrap.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-say() { printf '==> %s\n' "$*"; }
-die() {
-  printf 'run.sh: error: %s\n' "$*" >&2
-  exit 1
-}
+# shellcheck source-path=SCRIPTDIR/..
+. scripts/lib.sh
 
 port=${PORT:-3000}
 in_memory=0

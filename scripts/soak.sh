@@ -7,9 +7,11 @@
 #   scripts/soak.sh 20000 2000         what CTest's soak_short runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source-path=SCRIPTDIR/..
+. scripts/lib.sh
 count=${1:-100000}
 interval=${2:-10000}
-printf '==> build: release (bootstrap, users_soak)\n'
+say "build: release (bootstrap, users_soak)"
 cmake --preset release >/dev/null
 cmake --build --preset release --target bootstrap users_soak -j "$(nproc)" >/dev/null
 build/release/tests/users_soak build/release/bootstrap "$count" "$interval"

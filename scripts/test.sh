@@ -10,8 +10,9 @@
 #   scripts/test.sh fuzz valgrind   only the hardening steps
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-say() { printf '\n==> %s\n' "$*"; }
+# shellcheck source-path=SCRIPTDIR/..
+. scripts/lib.sh
+say_gap=1
 
 scripts/deps.sh
 

@@ -10,9 +10,10 @@
 #   scripts/valgrind.sh -k Crud        only integration tests matching a pattern (repeatable)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-say() { printf '\n==> %s\n' "$*"; }
-die() { printf 'valgrind: %s\n' "$*" >&2; exit 1; }
+# shellcheck source-path=SCRIPTDIR/..
+. scripts/lib.sh
+say_gap=1
+die_prefix=valgrind:
 
 command -v valgrind >/dev/null || die "valgrind is missing: apt-get install valgrind"
 build=build/valgrind

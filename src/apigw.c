@@ -1,7 +1,9 @@
 /* apigw.c — API Gateway proxy events (payload 1.0 and 2.0) to an api_request, and back. */
 #include "apigw.h"
 
+#include "codec.h"
 #include "jparse.h"
+#include "span.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -102,47 +104,26 @@ static ua_status merge_map(json_t *dst, json_t *src, bool multi, bool lower, buf
  * decodes the query maps it builds ('+' is a space, %XX a byte). A component that would
  * decode to a NUL or to bad UTF-8 is kept as sent, so it can never pass as another value; a
  * '%' not followed by two hex digits stays literal. NULL only when out of memory. */
-static json_t *query_component(const char *s, size_t n, buf *scratch) {
-    bool ok = true;
+static json_t *query_component(ua_span s, buf *scratch) {
     buf_reset(scratch);
-    for (size_t i = 0; i < n && ok; i++) {
-        char c = s[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%' && n - i > 2 && ua_hex_value((unsigned char)s[i + 1]) >= 0 &&
-                   ua_hex_value((unsigned char)s[i + 2]) >= 0) {
-            c = (char)(ua_hex_value((unsigned char)s[i + 1]) * 16 +
-                       ua_hex_value((unsigned char)s[i + 2]));
-            i += 2;
-            ok = c != '\0';
-        }
-        ok = ok && buf_append_char(scratch, c) == UA_OK;
-    }
-    json_t *v = ok ? json_stringn(buf_str(scratch), scratch->len) : NULL;
-    return v ? v : json_stringn(s, n);
+    json_t *v = codec_query_decode(s.ptr, s.len, CODEC_QUERY_REFUSE_NUL, scratch) == UA_OK
+                    ? json_stringn(buf_str(scratch), scratch->len)
+                    : NULL;
+    return v ? v : json_stringn(s.ptr, s.len);
 }
 
 /* Splits a raw query string ("a=1&b=2&a=3") into map, keeping repeats apart. A piece without
  * '=' is a name with the value ""; empty pieces and empty names are skipped. */
 static ua_status query_from_raw(json_t *map, const char *raw, buf *scratch) {
-    for (const char *p = raw; *p;) {
-        size_t n = strcspn(p, "&");
-        const char *eq = memchr(p, '=', n);
-        size_t name_len = eq ? (size_t)(eq - p) : n;
-        if (name_len > 0) {
-            json_t *name = query_component(p, name_len, scratch);
-            if (!name)
-                return UA_ERR_NOMEM;
-            json_t *value =
-                eq ? query_component(eq + 1, n - name_len - 1, scratch) : json_string("");
-            ua_status st = map_add(map, json_string_value(name), value);
-            json_decref(name);
-            if (st != UA_OK)
-                return st;
-        }
-        p += n;
-        if (*p == '&')
-            p++;
+    ua_span rest = ua_span_from_cstr(raw), name_text, value_text;
+    while (codec_query_next(&rest, &name_text, &value_text)) {
+        json_t *name = query_component(name_text, scratch);
+        if (!name)
+            return UA_ERR_NOMEM;
+        ua_status st = map_add(map, json_string_value(name), query_component(value_text, scratch));
+        json_decref(name);
+        if (st != UA_OK)
+            return st;
     }
     return UA_OK;
 }
@@ -170,55 +151,6 @@ static ua_status cookie_header(json_t *headers, const json_t *cookies, buf *scra
 
 /* ---- Body ---- */
 
-/* Value of a standard-alphabet base64 digit; -1 for anything else, '=' included. */
-static int b64_digit(unsigned char c) {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    return c == '/' ? 63 : -1;
-}
-
-/* Strict RFC 4648 base64 into out: standard alphabet, a length that is a multiple of 4, '='
- * padding only at the very end, no whitespace, and zero unused bits in the last digit, so
- * each body has exactly one encoding (the one API Gateway produces). UA_ERR_INVALID for
- * anything else. Decodes in chunks to keep buf_append calls few on multi-megabyte bodies. */
-static ua_status base64_decode(const char *s, size_t n, buf *out) {
-    unsigned char chunk[3 * 256];
-    size_t used = 0;
-    if (n % 4 != 0)
-        return UA_ERR_INVALID;
-    for (size_t i = 0; i < n; i += 4) {
-        const unsigned char *q = (const unsigned char *)s + i;
-        size_t pad = (i + 4 == n && q[3] == '=') ? (q[2] == '=' ? 2 : 1) : 0;
-        uint32_t v = 0;
-        for (size_t k = 0; k < 4; k++) {
-            int d = k < 4 - pad ? b64_digit(q[k]) : 0;
-            if (d < 0)
-                return UA_ERR_INVALID;
-            v = v << 6 | (uint32_t)d;
-        }
-        if ((pad == 2 && (v & 0xffffu)) || (pad == 1 && (v & 0xffu)))
-            return UA_ERR_INVALID; /* unused bits set: not the canonical encoding */
-        if (used + 3 > sizeof chunk) {
-            ua_status st = buf_append(out, chunk, used);
-            if (st != UA_OK)
-                return st;
-            used = 0;
-        }
-        chunk[used++] = (unsigned char)(v >> 16);
-        if (pad < 2)
-            chunk[used++] = (unsigned char)(v >> 8);
-        if (pad < 1)
-            chunk[used++] = (unsigned char)v;
-    }
-    return buf_append(out, chunk, used);
-}
-
 /* The body string, which may hold NULs (its length is json_string_length), decoded when the
  * event says it is base64. A body that is not base64 leaves body NULL and body_bad_base64
  * set: the handler answers 400, not this parser. */
@@ -233,7 +165,8 @@ static ua_status take_body(apigw_event *ev) {
         ev->req.body_len = n;
         return UA_OK;
     }
-    ua_status st = base64_decode(s, n, &ev->body);
+    /* Strictly: each body has exactly one encoding, the one API Gateway produces. */
+    ua_status st = codec_base64_decode(s, n, 0, &ev->body);
     if (st == UA_ERR_INVALID) {
         buf_reset(&ev->body);
         ev->req.body_bad_base64 = true;

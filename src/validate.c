@@ -2,6 +2,7 @@
  * validate.h). */
 #include "validate.h"
 
+#include "span.h"
 #include "utf8.h"
 
 #include <string.h>
@@ -28,20 +29,8 @@ size_t validate_codepoints(const char *s, size_t len) {
     return count;
 }
 
-static bool is_ascii_space(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 ua_span validate_trim(ua_span v) {
-    if (!v.ptr)
-        return (ua_span){"", 0};
-    while (v.len > 0 && is_ascii_space(v.ptr[0])) {
-        v.ptr++;
-        v.len--;
-    }
-    while (v.len > 0 && is_ascii_space(v.ptr[v.len - 1]))
-        v.len--;
-    return v;
+    return v.ptr ? ua_span_trim(v, UA_ASCII_WHITESPACE) : (ua_span){"", 0};
 }
 
 static bool is_control(unsigned char c) {

@@ -1,7 +1,9 @@
 /* gw_event.c — an HTTP request → a REST API proxy event, payload 1.0 (see gw_event.h). */
 #include "gw_event.h"
 
+#include "codec.h"
 #include "gw_codec.h"
+#include "span.h"
 #include "utf8.h"
 
 #include <stdio.h>
@@ -56,38 +58,22 @@ const char *gw_match_resource(const char *path, size_t len, ua_span *user_id) {
     return GW_RESOURCE_ONE;
 }
 
-/* Does the media type (before any ';') equal want, ignoring case? */
-static bool media_is(const char *mt, size_t n, const char *want) {
-    return strlen(want) == n && strncasecmp(mt, want, n) == 0;
-}
-
-static bool media_ends(const char *mt, size_t n, const char *suffix) {
-    size_t k = strlen(suffix);
-    return n >= k && strncasecmp(mt + n - k, suffix, k) == 0;
-}
-
 bool gw_body_is_text(const char *content_type, size_t ct_len, const char *body, size_t len) {
     if (!utf8_valid(body, len))
         return false;
     if (!content_type)
         return true;
-    const char *mt = content_type;
-    size_t n = ct_len;
-    while (n && (*mt == ' ' || *mt == '\t')) {
-        mt++;
-        n--;
-    }
-    const char *semi = memchr(mt, ';', n);
-    if (semi)
-        n = (size_t)(semi - mt);
-    while (n && (mt[n - 1] == ' ' || mt[n - 1] == '\t'))
-        n--;
-    if (n == 0)
+    ua_span mt, params;
+    ua_span_cut((ua_span){content_type, ct_len}, ';', &mt, &params);
+    mt = ua_span_trim_ows(mt);
+    if (mt.len == 0)
         return true;
-    return (n >= 5 && strncasecmp(mt, "text/", 5) == 0) || media_is(mt, n, "application/json") ||
-           media_is(mt, n, "application/xml") || media_is(mt, n, "application/javascript") ||
-           media_is(mt, n, "application/x-www-form-urlencoded") || media_ends(mt, n, "+json") ||
-           media_ends(mt, n, "+xml");
+    return ua_span_starts_with_ignore_case(mt, "text/") ||
+           ua_span_eq_ignore_case(mt, "application/json") ||
+           ua_span_eq_ignore_case(mt, "application/xml") ||
+           ua_span_eq_ignore_case(mt, "application/javascript") ||
+           ua_span_eq_ignore_case(mt, "application/x-www-form-urlencoded") ||
+           ua_span_ends_with_ignore_case(mt, "+json") || ua_span_ends_with_ignore_case(mt, "+xml");
 }
 
 /* Appends value to the array under the header name (matched ignoring case), or adds it. */
@@ -204,36 +190,26 @@ static int build_headers(json_t *ev, const gw_request *req) {
 }
 
 /* One query component decoded, or as sent when it does not decode to UTF-8. */
-static json_t *query_component(const char *p, size_t n) {
+static json_t *query_component(ua_span text) {
     buf b;
-    buf_init(&b, n);
+    buf_init(&b, text.len);
     json_t *s = NULL;
-    if (gw_query_decode(p, n, &b) == UA_OK && utf8_valid(b.data ? b.data : "", b.len))
+    if (codec_query_decode(text.ptr, text.len, CODEC_QUERY_STRICT_ESCAPES, &b) == UA_OK &&
+        utf8_valid(b.data ? b.data : "", b.len))
         s = json_stringn(buf_str(&b), b.len);
     else
-        s = wire_string(p, n);
+        s = wire_string(text.ptr, text.len);
     buf_free(&b);
     return s;
 }
 
-static int build_query(json_t *ev, const char *q, size_t n) {
+static int build_query(json_t *ev, ua_span query) {
     json_t *single = json_object(), *multi = json_object();
     int rc = single && multi ? 0 : -1;
-    size_t i = 0;
-    while (rc == 0 && i < n) {
-        const char *amp = memchr(q + i, '&', n - i);
-        size_t end = amp ? (size_t)(amp - q) : n;
-        const char *piece = q + i;
-        size_t len = end - i;
-        i = end + 1;
-        if (len == 0)
-            continue;
-        const char *eq = memchr(piece, '=', len);
-        size_t klen = eq ? (size_t)(eq - piece) : len;
-        if (klen == 0)
-            continue; /* "=value": a parameter without a name */
-        json_t *key = query_component(piece, klen);
-        json_t *value = eq ? query_component(eq + 1, len - klen - 1) : json_string("");
+    ua_span name, text;
+    while (rc == 0 && codec_query_next(&query, &name, &text)) {
+        json_t *key = query_component(name);
+        json_t *value = query_component(text);
         if (!key || !value) {
             json_decref(key);
             json_decref(value);
@@ -275,7 +251,7 @@ static int build_body(json_t *ev, const gw_request *req, json_t *mv) {
                put(ev, "isBase64Encoded", json_false());
     buf b64;
     buf_init(&b64, (req->body_len / 3 + 1) * 4);
-    int rc = gw_base64_encode(req->body, req->body_len, &b64) == UA_OK
+    int rc = codec_base64_encode(req->body, req->body_len, &b64) == UA_OK
                  ? put(ev, "body", json_stringn(buf_str(&b64), b64.len))
                  : -1;
     buf_free(&b64);
@@ -361,7 +337,7 @@ ua_status gw_event_build(const gw_request *req, json_t **out) {
     int rc = put(ev, "resource", resource ? json_string(resource) : json_copy(path_json)) |
              put(ev, "path", path_json) | put(ev, "httpMethod", json_string(req->method));
     rc = rc || build_headers(ev, req);
-    rc = rc || build_query(ev, query.ptr, query.len);
+    rc = rc || build_query(ev, query);
     if (rc == 0) {
         json_t *params = resource && user_id.ptr
                              ? json_pack("{s:o}", "userId", wire_string(user_id.ptr, user_id.len))

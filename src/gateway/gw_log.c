@@ -2,6 +2,7 @@
 #include "gw_log.h"
 
 #include "buf.h"
+#include "clock.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -12,26 +13,8 @@
 
 #define GW_LOG_MAX_LINE 16384u
 
-int64_t gw_epoch_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t gw_mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t gw_mono_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void iso_now(char *out, size_t n) {
-    int64_t ms = gw_epoch_ms();
+    int64_t ms = ua_wall_ms();
     time_t secs = (time_t)(ms / 1000);
     struct tm tm;
     out[0] = '\0';

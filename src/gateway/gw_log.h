@@ -6,8 +6,6 @@
 
 #include "common.h"
 
-#include <stdint.h>
-
 /* {"time","level","source":"gateway","message"} */
 void gw_log(const char *level, const char *fmt, ...) UA_PRINTF(2, 3);
 
@@ -25,10 +23,5 @@ typedef struct gw_access {
 } gw_access;
 
 void gw_log_access(const gw_access *a);
-
-/* Milliseconds since the Unix epoch; on the monotonic clock (ms, and µs for latencies). */
-int64_t gw_epoch_ms(void);
-int64_t gw_mono_ms(void);
-int64_t gw_mono_us(void);
 
 #endif

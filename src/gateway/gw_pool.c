@@ -8,6 +8,7 @@
 #define _GNU_SOURCE /* prctl's PR_SET_PDEATHSIG */ // NOLINT(bugprone-reserved-identifier)
 #include "gw_pool.h"
 
+#include "clock.h"
 #include "gw_log.h"
 #include "gw_sys.h"
 
@@ -197,11 +198,11 @@ static enum MHD_Result handle_next(rapi_ctx *ctx, struct MHD_Connection *c) {
     j->state = JOB_RUNNING;
     in->job = j;
     in->state = INST_BUSY;
-    in->deadline_ms = gw_mono_ms() + (int64_t)p->cfg.timeout_s * 1000;
+    in->deadline_ms = ua_monotonic_ms() + (int64_t)p->cfg.timeout_s * 1000;
     inv->instance = in->index;
     char deadline[32];
     snprintf(deadline, sizeof deadline, "%" PRId64,
-             gw_epoch_ms() + (int64_t)p->cfg.timeout_s * 1000);
+             ua_wall_ms() + (int64_t)p->cfg.timeout_s * 1000);
     /* Copied while the job cannot end: its event belongs to the waiting HTTP thread. */
     struct MHD_Response *r =
         MHD_create_response_from_buffer(inv->event_len, (void *)inv->event, MHD_RESPMEM_MUST_COPY);
@@ -522,7 +523,7 @@ static void spawn(gw_pool *p, instance *in, int64_t now) {
     in->state = INST_STARTING;
     in->ready = false;
     in->init_failed = false;
-    in->started_ms = gw_mono_ms();
+    in->started_ms = ua_monotonic_ms();
     gw_log("INFO", "bootstrap %d started (pid %ld, Runtime API 127.0.0.1:%u)", in->index, (long)pid,
            port);
 }
@@ -573,19 +574,19 @@ static void stop_all(gw_pool *p) {
             (void)kill(p->inst[i].pid, SIGTERM);
         }
     }
-    int64_t give_up = gw_mono_ms() + STOP_GRACE_MS;
+    int64_t give_up = ua_monotonic_ms() + STOP_GRACE_MS;
     for (;;) {
         bool left = false;
         for (unsigned i = 0; i < p->cfg.instances; i++) {
             instance *in = &p->inst[i];
             int status;
             if (in->pid > 0 && waitpid(in->pid, &status, WNOHANG) == in->pid)
-                on_exit_seen(p, in, status, gw_mono_ms());
+                on_exit_seen(p, in, status, ua_monotonic_ms());
             left = left || in->pid > 0;
         }
-        if (!left || gw_mono_ms() >= give_up)
+        if (!left || ua_monotonic_ms() >= give_up)
             break;
-        wait_until(p, gw_mono_ms() + 20);
+        wait_until(p, ua_monotonic_ms() + 20);
     }
     for (unsigned i = 0; i < p->cfg.instances; i++) {
         instance *in = &p->inst[i];
@@ -605,9 +606,9 @@ static void *supervisor_main(void *arg) {
     pthread_mutex_lock(&p->mu);
     while (!p->stopping) {
         for (unsigned i = 0; i < p->cfg.instances && !p->stopping; i++)
-            supervise(p, &p->inst[i], gw_mono_ms());
+            supervise(p, &p->inst[i], ua_monotonic_ms());
         if (!p->stopping)
-            wait_until(p, gw_mono_ms() + SUPERVISE_EVERY_MS);
+            wait_until(p, ua_monotonic_ms() + SUPERVISE_EVERY_MS);
     }
     stop_all(p);
     pthread_mutex_unlock(&p->mu);
@@ -615,6 +616,16 @@ static void *supervisor_main(void *arg) {
 }
 
 /* ---- the public side ---- */
+
+/* Frees a pool whose supervisor is not running (never started, or joined). */
+static void release(gw_pool *p) {
+    if (p->devnull >= 0)
+        close(p->devnull);
+    pthread_cond_destroy(&p->cond);
+    pthread_mutex_destroy(&p->mu);
+    free(p->inst);
+    free(p);
+}
 
 gw_pool *gw_pool_start(const gw_pool_config *cfg) {
     gw_pool *p = calloc(1, sizeof *p);
@@ -640,12 +651,7 @@ gw_pool *gw_pool_start(const gw_pool_config *cfg) {
     p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (pthread_create(&p->supervisor, NULL, supervisor_main, p) != 0) {
         gw_log("ERROR", "cannot start the supervisor thread");
-        if (p->devnull >= 0)
-            close(p->devnull);
-        pthread_cond_destroy(&p->cond);
-        pthread_mutex_destroy(&p->mu);
-        free(p->inst);
-        free(p);
+        release(p);
         return NULL;
     }
     return p;
@@ -655,7 +661,7 @@ void gw_pool_invoke(gw_pool *p, gw_invocation *inv) {
     buf_init(&inv->response, GW_LAMBDA_MAX_RESPONSE);
     inv->instance = -1;
     inv->request_id[0] = '\0';
-    job j = {.inv = inv, .state = JOB_QUEUED, .enqueued_ms = gw_mono_ms(), .next = NULL};
+    job j = {.inv = inv, .state = JOB_QUEUED, .enqueued_ms = ua_monotonic_ms(), .next = NULL};
     pthread_mutex_lock(&p->mu);
     if (p->stopping) {
         inv->outcome = GW_OUT_SHUTDOWN;
@@ -673,7 +679,7 @@ void gw_pool_invoke(gw_pool *p, gw_invocation *inv) {
                 unqueue(p, &j);
                 inv->outcome = GW_OUT_SHUTDOWN;
                 break;
-            } else if (gw_mono_ms() >= give_up) {
+            } else if (ua_monotonic_ms() >= give_up) {
                 unqueue(p, &j);
                 inv->outcome = GW_OUT_TIMEOUT;
                 break;
@@ -711,10 +717,5 @@ void gw_pool_free(gw_pool *p) {
     if (!p)
         return;
     gw_pool_stop(p);
-    if (p->devnull >= 0)
-        close(p->devnull);
-    pthread_cond_destroy(&p->cond);
-    pthread_mutex_destroy(&p->mu);
-    free(p->inst);
-    free(p);
+    release(p);
 }

@@ -2,7 +2,7 @@
  * gw_response.h). */
 #include "gw_response.h"
 
-#include "gw_codec.h"
+#include "codec.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -299,7 +299,7 @@ ua_status gw_response_from_proxy(const char *doc, size_t len, gw_http_response *
         const char *text = json_string_value(body);
         size_t n = json_string_length(body);
         if (json_is_true(b64)) {
-            ua_status d = gw_base64_decode(text, n, &out->body);
+            ua_status d = codec_base64_decode(text, n, CODEC_BASE64_PAD_OPTIONAL, &out->body);
             if (d == UA_ERR_INVALID)
                 reason = "isBase64Encoded is true but the body is not base64";
             else

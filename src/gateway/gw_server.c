@@ -1,6 +1,7 @@
 /* gw_server.c — HTTP in, proxy event through the pool, HTTP out (see gw_server.h). */
 #include "gw_server.h"
 
+#include "clock.h"
 #include "gw_event.h"
 #include "gw_log.h"
 #include "gw_response.h"
@@ -51,8 +52,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
         return NULL;
     }
     buf_init(&rq->body, GW_MAX_BODY);
-    rq->t0_us = gw_mono_us();
-    rq->t0_epoch = gw_epoch_ms();
+    rq->t0_us = ua_monotonic_us();
+    rq->t0_epoch = ua_wall_ms();
     return rq;
 }
 
@@ -232,7 +233,7 @@ static enum MHD_Result serve(gw_server *s, struct MHD_Connection *c, const char 
     }
     enum MHD_Result ok = send_response(c, &resp, request_id, ext_id, trace_root);
     log.status = resp.status;
-    log.latency_ms = (double)(gw_mono_us() - rq->t0_us) / 1000.0;
+    log.latency_ms = (double)(ua_monotonic_us() - rq->t0_us) / 1000.0;
     gw_log_access(&log);
     gw_http_response_free(&resp);
     buf_free(&inv.response);

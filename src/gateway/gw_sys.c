@@ -3,7 +3,7 @@
 #include "gw_sys.h"
 
 #include "buf.h"
-#include "gw_codec.h"
+#include "codec.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -83,7 +83,7 @@ void gw_extended_id(char *out) {
     memcpy(raw + 6, u + 9, 5);
     buf b;
     buf_init(&b, 16);
-    if (gw_base64_encode(raw, sizeof raw, &b) == UA_OK)
+    if (codec_base64_encode(raw, sizeof raw, &b) == UA_OK)
         memcpy(out, b.data, 16);
     else
         memset(out, 'A', 16);
