@@ -7,7 +7,12 @@
 
 #include <stdint.h>
 
-typedef enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
+typedef enum log_level {
+    LOG_LEVEL_DEBUG = 0,
+    LOG_LEVEL_INFO,
+    LOG_LEVEL_WARN,
+    LOG_LEVEL_ERROR
+} log_level;
 
 /* Reads LOG_LEVEL, else AWS_LAMBDA_LOG_LEVEL (DEBUG, INFO, WARN, ERROR; default INFO). */
 void log_init_from_env(void);

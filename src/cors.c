@@ -1,31 +1,15 @@
 /* cors.c — the CORS response headers (see cors.h). */
 #include "cors.h"
 
+#include "span.h"
+
 #include <string.h>
 
-static bool is_ows(char c) {
-    return c == ' ' || c == '\t';
-}
-
-static ua_span trim_ows(const char *p, size_t n) {
-    while (n > 0 && is_ows(*p)) {
-        p++;
-        n--;
-    }
-    while (n > 0 && is_ows(p[n - 1]))
-        n--;
-    return (ua_span){p, n};
-}
-
-/* The next non-empty comma-separated entry of list at or after *pos; false at the end. */
-static bool next_origin(const char *list, size_t *pos, ua_span *entry) {
-    size_t len = strlen(list);
-    while (*pos < len) {
-        const char *start = list + *pos;
-        const char *comma = memchr(start, ',', len - *pos);
-        size_t n = comma ? (size_t)(comma - start) : len - *pos;
-        *pos += n + (comma ? 1 : 0);
-        *entry = trim_ows(start, n);
+/* The next non-empty entry of a comma-separated list, trimmed; false at the end. */
+static bool next_origin(ua_span *rest, ua_span *entry) {
+    ua_span piece;
+    while (ua_span_split(rest, ',', &piece)) {
+        *entry = ua_span_trim_ows(piece);
         if (entry->len > 0)
             return true;
     }
@@ -57,13 +41,12 @@ static ua_status set_header_span(api_response *resp, const char *name, ua_span v
 static ua_status allow_listed_origin(api_response *resp, const api_request *req, const char *list) {
     ua_span origin = {NULL, 0}, entry, first = {NULL, 0};
     bool have_origin = request_origin(req, &origin);
-    size_t pos = 0;
+    ua_span rest = ua_span_from_cstr(list);
 
-    while (next_origin(list, &pos, &entry)) {
+    while (next_origin(&rest, &entry)) {
         if (!first.ptr)
             first = entry;
-        if (have_origin && entry.len == origin.len &&
-            memcmp(entry.ptr, origin.ptr, origin.len) == 0)
+        if (have_origin && ua_span_eq(entry, origin))
             return set_header_span(resp, "Access-Control-Allow-Origin", entry);
     }
     return set_header_span(resp, "Access-Control-Allow-Origin", first);
@@ -73,12 +56,11 @@ static ua_status allow_listed_origin(api_response *resp, const api_request *req,
 static bool allows_any(const char *allowed) {
     if (!allowed)
         return true;
-    ua_span all = trim_ows(allowed, strlen(allowed));
+    ua_span rest = ua_span_from_cstr(allowed), entry;
+    ua_span all = ua_span_trim_ows(rest);
     if (all.len == 1 && all.ptr[0] == '*')
         return true;
-    size_t pos = 0;
-    ua_span entry;
-    return !next_origin(allowed, &pos, &entry);
+    return !next_origin(&rest, &entry);
 }
 
 ua_status cors_set_headers(api_response *resp, const api_request *req,

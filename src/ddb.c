@@ -1,9 +1,11 @@
 /* ddb.c — the DynamoDB client: signs JSON 1.0 requests, sends them, retries within a deadline. */
 #include "ddb.h"
+#include "clock.h"
 #include "ddb_retry.h"
 #include "http.h"
 #include "jparse.h"
 #include "sigv4.h"
+#include "span.h"
 
 #include <openssl/crypto.h>
 
@@ -13,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -122,7 +123,8 @@ static char *dup_n(const char *s, size_t n) {
 /* Whether host (an authority without its port) names this machine: localhost, [::1], or an
  * IPv4 address in 127.0.0.0/8 written as a dotted quad. */
 static bool loopback_host(const char *h, size_t n) {
-    if ((n == 9 && strncasecmp(h, "localhost", 9) == 0) || (n == 5 && memcmp(h, "[::1]", 5) == 0))
+    ua_span host = {h, n};
+    if (ua_span_eq_ignore_case(host, "localhost") || ua_span_eq(host, ua_span_from_cstr("[::1]")))
         return true;
     if (n < 4 || memcmp(h, "127.", 4) != 0)
         return false;
@@ -149,9 +151,10 @@ static bool parse_endpoint(ddb_client *c, const char *endpoint, bool allow_plain
                            size_t err_len) {
     size_t scheme_len;
     bool https;
-    if (strncasecmp(endpoint, "https://", 8) == 0)
+    ua_span url = ua_span_from_cstr(endpoint);
+    if (ua_span_starts_with_ignore_case(url, "https://"))
         scheme_len = 8, https = true;
-    else if (strncasecmp(endpoint, "http://", 7) == 0)
+    else if (ua_span_starts_with_ignore_case(url, "http://"))
         scheme_len = 7, https = false;
     else {
         snprintf(err, err_len, "endpoint must start with http:// or https://");
@@ -307,12 +310,6 @@ void ddb_client_free(ddb_client *c) {
 }
 
 /* ---- One call ---- */
-
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(int64_t ms) {
     struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};
@@ -569,12 +566,12 @@ ddb_status ddb_client_call(ddb_client *c, ddb_op op, const json_t *request, int6
     if (body_len == 0)
         return DDB_FAILED;
     if (deadline_ms <= 0)
-        deadline_ms = now_ms() + DDB_DEFAULT_DEADLINE_MS;
+        deadline_ms = ua_wall_ms() + DDB_DEFAULT_DEADLINE_MS;
     const int64_t stop_at = deadline_ms - UA_DEADLINE_MARGIN_MS;
     bool resigned = false; /* the clock is corrected once per call at most */
 
     for (unsigned n = 1;; n++) {
-        int64_t left = stop_at - now_ms();
+        int64_t left = stop_at - ua_wall_ms();
         if (left <= 0) {
             if (n == 1)
                 no_answer(reply, "no time left for a request", NULL);
@@ -605,7 +602,7 @@ ddb_status ddb_client_call(ddb_client *c, ddb_op op, const json_t *request, int6
             continue; /* not a fault of DynamoDB's: no pause */
         /* A pause that would leave no time for another attempt is not worth taking. */
         int64_t pause = ddb_backoff_ms(n, next_random(c));
-        if (pause >= stop_at - now_ms())
+        if (pause >= stop_at - ua_wall_ms())
             return DDB_UNAVAILABLE;
         sleep_ms(pause);
     }

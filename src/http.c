@@ -1,13 +1,14 @@
 /* http.c — the one place that owns libcurl: a reusable easy handle per client (see http.h). */
 #include "http.h"
 
+#include "span.h"
+
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 struct http_client {
@@ -332,26 +333,12 @@ bool http_parse_date(ua_span date, int64_t *epoch_s) {
 }
 
 bool http_result_header(const http_result *r, const char *name, ua_span *value) {
-    if (!r->headers.data)
-        return false;
-    const char *p = r->headers.data, *end = p + r->headers.len;
-    size_t name_len = strlen(name);
-    while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol)
-            eol = end;
-        const char *colon = memchr(p, ':', (size_t)(eol - p));
-        if (colon && (size_t)(colon - p) == name_len && strncasecmp(p, name, name_len) == 0) {
-            const char *v = colon + 1, *ve = eol;
-            while (v < ve && (*v == ' ' || *v == '\t'))
-                v++;
-            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r'))
-                ve--;
-            value->ptr = v;
-            value->len = (size_t)(ve - v);
+    ua_span rest = {r->headers.data, r->headers.len}, line, field, v;
+    while (ua_span_split(&rest, '\n', &line)) {
+        if (ua_span_cut(line, ':', &field, &v) && ua_span_eq_ignore_case(field, name)) {
+            *value = ua_span_trim(v, UA_OWS "\r");
             return true;
         }
-        p = eol + 1;
     }
     return false;
 }

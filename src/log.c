@@ -16,7 +16,7 @@
 /* A longer line is cut, never split: the logs stay one JSON object per line. */
 #define LOG_MAX_LINE 8192u
 
-static log_level g_level = LOG_INFO;
+static log_level g_level = LOG_LEVEL_INFO;
 static int g_fd = 1;
 
 static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
@@ -30,18 +30,18 @@ static int parse_level(const char *s, log_level *out) {
     }
     /* Lambda's own names for the two levels we fold together. */
     if (s && strcasecmp(s, "TRACE") == 0) {
-        *out = LOG_DEBUG;
+        *out = LOG_LEVEL_DEBUG;
         return 1;
     }
     if (s && strcasecmp(s, "FATAL") == 0) {
-        *out = LOG_ERROR;
+        *out = LOG_LEVEL_ERROR;
         return 1;
     }
     return 0;
 }
 
 void log_init_from_env(void) {
-    log_level level = LOG_INFO;
+    log_level level = LOG_LEVEL_INFO;
     if (!parse_level(getenv("LOG_LEVEL"), &level))
         (void)parse_level(getenv("AWS_LAMBDA_LOG_LEVEL"), &level);
     g_level = level;
@@ -162,7 +162,7 @@ void log_message(log_level level, const char *request_id, const char *fmt, ...) 
 }
 
 void log_invocation_line(const log_invocation *f) {
-    log_level level = f->status >= 500 ? LOG_ERROR : LOG_INFO;
+    log_level level = f->status >= 500 ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO;
     if (level < g_level)
         return;
     buf b;

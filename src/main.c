@@ -2,6 +2,7 @@
  * next → parse → route and handle → respond → log, one invocation at a time. */
 #include "apigw.h"
 #include "buf.h"
+#include "clock.h"
 #include "ddb.h"
 #include "http.h"
 #include "json_arena.h"
@@ -47,12 +48,6 @@ static bool env_true(const char *name) {
     return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
 }
 
-static double monotonic_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* Reads the configuration and builds the DynamoDB client; on failure reports an init error
  * (Lambda then fails the invocation and retries the start) and returns non-zero. */
 static int configure(app *a) {
@@ -78,7 +73,7 @@ static int configure(app *a) {
                       .ca_file = NULL,
                       .allow_plain_http = env_true("USERS_ALLOW_HTTP_ENDPOINT")};
     if (cfg.endpoint)
-        log_message(LOG_WARN, NULL, "DynamoDB endpoint overridden: %s%s", cfg.endpoint,
+        log_message(LOG_LEVEL_WARN, NULL, "DynamoDB endpoint overridden: %s%s", cfg.endpoint,
                     cfg.allow_plain_http ? " (USERS_ALLOW_HTTP_ENDPOINT is set)" : "");
     err[0] = '\0';
     a->ddb = ddb_client_new(&cfg, err, sizeof err);
@@ -93,15 +88,15 @@ static int configure(app *a) {
                            .new_id = users_uuid_v4};
     return 0;
 fail:
-    log_message(LOG_ERROR, NULL, "init failed: %s", err[0] ? err : "DynamoDB client");
+    log_message(LOG_LEVEL_ERROR, NULL, "init failed: %s", err[0] ? err : "DynamoDB client");
     if (rt_init_error(a->rt, "Runtime.ConfigError", err[0] ? err : "DynamoDB client") != UA_OK)
-        log_message(LOG_ERROR, NULL, "could not report the init error to the Runtime API");
+        log_message(LOG_LEVEL_ERROR, NULL, "could not report the init error to the Runtime API");
     return 1;
 }
 
 /* Serves the invocation in a->inv: any failure here is reported and the loop goes on. */
 static void serve(app *a) {
-    double start = monotonic_ms();
+    int64_t start_us = ua_monotonic_us();
     const char *id = a->inv.request_id;
     apigw_event ev;
     ua_status parsed = apigw_parse(buf_str(&a->inv.event), a->inv.event.len, id, &ev);
@@ -111,9 +106,9 @@ static void serve(app *a) {
                           : parsed == UA_ERR_TOO_BIG ? "the event is larger than the limit"
                                                      : "expected an API Gateway REST (payload "
                                                        "1.0) or HTTP API (payload 2.0) proxy event";
-        log_message(LOG_WARN, id, "invocation error: %s", why);
+        log_message(LOG_LEVEL_WARN, id, "invocation error: %s", why);
         if (rt_fail(a->rt, id, type, why) != UA_OK)
-            log_message(LOG_ERROR, id, "could not post the invocation error");
+            log_message(LOG_LEVEL_ERROR, id, "could not post the invocation error");
         return;
     }
 
@@ -122,26 +117,26 @@ static void serve(app *a) {
     if (api_response_init(&resp) != UA_OK) {
         apigw_event_free(&ev);
         if (rt_fail(a->rt, id, "Runtime.OutOfMemory", "out of memory") != UA_OK)
-            log_message(LOG_ERROR, id, "could not post the invocation error");
+            log_message(LOG_LEVEL_ERROR, id, "could not post the invocation error");
         return;
     }
     users_handle(&a->deps, &ev.req, a->inv.deadline_ms, &resp, &outcome);
 
     buf_reset(&a->answer);
     if (apigw_format_response(ev.format, &resp, &a->answer) != UA_OK) {
-        log_message(LOG_ERROR, id, "response could not be encoded");
+        log_message(LOG_LEVEL_ERROR, id, "response could not be encoded");
         if (rt_fail(a->rt, id, "Runtime.ResponseTooLarge", "response could not be encoded") !=
             UA_OK)
-            log_message(LOG_ERROR, id, "could not post the invocation error");
+            log_message(LOG_LEVEL_ERROR, id, "could not post the invocation error");
     } else if (rt_respond(a->rt, id, buf_str(&a->answer), a->answer.len) != UA_OK) {
-        log_message(LOG_ERROR, id, "could not post the response to the Runtime API");
+        log_message(LOG_LEVEL_ERROR, id, "could not post the response to the Runtime API");
     }
 
     log_invocation line = {.request_id = ev.req.request_id,
                            .method = ev.req.method,
                            .route = outcome.route,
                            .status = resp.status,
-                           .duration_ms = monotonic_ms() - start,
+                           .duration_ms = (double)(ua_monotonic_us() - start_us) / 1000.0,
                            .ddb_attempts = outcome.ddb_attempts,
                            .ddb_error = outcome.ddb_error,
                            .code = outcome.code};
@@ -159,17 +154,18 @@ int main(void) {
 
     const char *api = env_or_null("AWS_LAMBDA_RUNTIME_API");
     if (!api) {
-        log_message(LOG_ERROR, NULL, "AWS_LAMBDA_RUNTIME_API is not set: run me under Lambda");
+        log_message(LOG_LEVEL_ERROR, NULL,
+                    "AWS_LAMBDA_RUNTIME_API is not set: run me under Lambda");
         return 1;
     }
     if (http_global_init() != UA_OK) {
-        log_message(LOG_ERROR, NULL, "libcurl could not be initialised");
+        log_message(LOG_LEVEL_ERROR, NULL, "libcurl could not be initialised");
         return 1;
     }
     app a = {0};
     a.rt = rt_client_new(api);
     if (!a.rt) {
-        log_message(LOG_ERROR, NULL, "bad AWS_LAMBDA_RUNTIME_API or out of memory");
+        log_message(LOG_LEVEL_ERROR, NULL, "bad AWS_LAMBDA_RUNTIME_API or out of memory");
         return 1;
     }
     if (configure(&a) != 0) {
@@ -183,15 +179,16 @@ int main(void) {
     for (;;) {
         ua_status st = rt_next(a.rt, &a.inv);
         if (st == UA_ERR_TOO_BIG) {
-            log_message(LOG_WARN, a.inv.request_id, "invocation error: event too large");
+            log_message(LOG_LEVEL_WARN, a.inv.request_id, "invocation error: event too large");
             if (rt_fail(a.rt, a.inv.request_id, "InvalidEvent",
                         "the event is larger than the limit") != UA_OK)
-                log_message(LOG_ERROR, a.inv.request_id, "could not post the invocation error");
+                log_message(LOG_LEVEL_ERROR, a.inv.request_id,
+                            "could not post the invocation error");
             continue;
         }
         if (st != UA_OK) {
             /* Lambda replaces an environment whose runtime exits: better than spinning. */
-            log_message(LOG_ERROR, NULL, "Runtime API next failed (%s); exiting",
+            log_message(LOG_LEVEL_ERROR, NULL, "Runtime API next failed (%s); exiting",
                         st == UA_ERR_INVALID ? "no request id" : "unreachable or error status");
             rc = 1;
             break;
@@ -199,7 +196,7 @@ int main(void) {
         serve(&a);
         if (ddb_client_credentials_dead(a.ddb)) {
             /* A fresh environment starts with fresh credentials; this one cannot recover. */
-            log_message(LOG_ERROR, NULL,
+            log_message(LOG_LEVEL_ERROR, NULL,
                         "DynamoDB refused the credentials on %d calls in a row; exiting",
                         UA_DDB_CREDENTIAL_FAILURE_LIMIT);
             rc = 1;

@@ -57,9 +57,9 @@ static const char *field(json_t *doc, const char *name) {
 static void test_message_line(void **state) {
     (void)state;
     capture c;
-    log_set_level(LOG_INFO);
+    log_set_level(LOG_LEVEL_INFO);
     capture_start(&c);
-    log_message(LOG_WARN, "req-1", "retrying %s after %d ms", "PutItem", 25);
+    log_message(LOG_LEVEL_WARN, "req-1", "retrying %s after %d ms", "PutItem", 25);
     json_t *doc = only_line(capture_end(&c));
     assert_string_equal(field(doc, "level"), "WARN");
     assert_string_equal(field(doc, "requestId"), "req-1");
@@ -77,16 +77,16 @@ static void test_message_line(void **state) {
 static void test_levels_filter(void **state) {
     (void)state;
     capture c;
-    log_set_level(LOG_WARN);
+    log_set_level(LOG_LEVEL_WARN);
     capture_start(&c);
-    log_message(LOG_DEBUG, NULL, "debug");
-    log_message(LOG_INFO, NULL, "info");
-    log_message(LOG_ERROR, NULL, "error");
+    log_message(LOG_LEVEL_DEBUG, NULL, "debug");
+    log_message(LOG_LEVEL_INFO, NULL, "info");
+    log_message(LOG_LEVEL_ERROR, NULL, "error");
     json_t *doc = only_line(capture_end(&c));
     assert_string_equal(field(doc, "message"), "error");
     assert_null(json_object_get(doc, "requestId"));
     json_decref(doc);
-    log_set_level(LOG_INFO);
+    log_set_level(LOG_LEVEL_INFO);
 }
 
 static void test_level_from_env(void **state) {
@@ -94,21 +94,21 @@ static void test_level_from_env(void **state) {
     unsetenv("AWS_LAMBDA_LOG_LEVEL");
     setenv("LOG_LEVEL", "debug", 1);
     log_init_from_env();
-    assert_int_equal(log_get_level(), LOG_DEBUG);
+    assert_int_equal(log_get_level(), LOG_LEVEL_DEBUG);
     setenv("LOG_LEVEL", "nonsense", 1);
     setenv("AWS_LAMBDA_LOG_LEVEL", "ERROR", 1);
     log_init_from_env();
-    assert_int_equal(log_get_level(), LOG_ERROR);
+    assert_int_equal(log_get_level(), LOG_LEVEL_ERROR);
     unsetenv("LOG_LEVEL");
     unsetenv("AWS_LAMBDA_LOG_LEVEL");
     log_init_from_env();
-    assert_int_equal(log_get_level(), LOG_INFO);
+    assert_int_equal(log_get_level(), LOG_LEVEL_INFO);
 }
 
 static void test_client_data_is_escaped(void **state) {
     (void)state;
     capture c;
-    log_set_level(LOG_INFO);
+    log_set_level(LOG_LEVEL_INFO);
     /* A method a client controls: quotes, a newline, a control byte and invalid UTF-8. */
     const char *method = "GE\"T\n\x01\xff\xc3(";
     log_invocation line = {.request_id = "r\"1", .method = method, .status = 404};
@@ -144,7 +144,7 @@ static void test_invalid_utf8_is_replaced(void **state) {
         {"well-formed passes", "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xF4\x8F\xBF\xBF",
          "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xF4\x8F\xBF\xBF"},
     };
-    log_set_level(LOG_INFO);
+    log_set_level(LOG_LEVEL_INFO);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         capture c;
         log_invocation line = {.request_id = "r", .method = cases[i].in, .status = 400};
@@ -160,7 +160,7 @@ static void test_invalid_utf8_is_replaced(void **state) {
 static void test_invocation_line_fields(void **state) {
     (void)state;
     capture c;
-    log_set_level(LOG_INFO);
+    log_set_level(LOG_LEVEL_INFO);
     log_invocation ok = {.request_id = "a",
                          .method = "GET",
                          .route = "/users/{userId}",
@@ -195,11 +195,11 @@ static void test_invocation_line_fields(void **state) {
     json_decref(doc);
 
     /* At ERROR, a success is not logged, a 5xx is. */
-    log_set_level(LOG_ERROR);
+    log_set_level(LOG_LEVEL_ERROR);
     capture_start(&c);
     log_invocation_line(&ok);
     assert_string_equal(capture_end(&c), "");
-    log_set_level(LOG_INFO);
+    log_set_level(LOG_LEVEL_INFO);
 }
 
 static void test_overlong_line_stays_json(void **state) {
