@@ -37,8 +37,4 @@ typedef struct users_outcome {
 void users_handle(const users_deps *deps, const api_request *req, int64_t deadline_ms,
                   api_response *resp, users_outcome *outcome);
 
-/* Production collaborators: the real clock and libuuid. */
-int64_t users_clock_now_ms(void *ctx);
-void users_uuid_v4(char out[UA_UUID_LEN + 1], void *ctx);
-
 #endif

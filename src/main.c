@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <uuid/uuid.h>
 
 /* Everything built once at start-up and kept across invocations. */
 typedef struct app {
@@ -51,6 +52,22 @@ static double monotonic_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The handler's production collaborators (users_deps): the wall clock and libuuid. */
+static int64_t wall_clock_ms(void *ctx) {
+    (void)ctx;
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void random_uuid_v4(char out[UA_UUID_LEN + 1], void *ctx) {
+    (void)ctx;
+    uuid_t u;
+    uuid_generate_random(u);
+    uuid_unparse_lower(u, out);
 }
 
 /* Reads the configuration and builds the DynamoDB client; on failure reports an init error
@@ -89,8 +106,8 @@ static int configure(app *a) {
     a->deps = (users_deps){.table = table,
                            .allowed_origins = env_or_null("ALLOWED_ORIGINS"),
                            .ddb = ddb_client_port(a->ddb),
-                           .now_ms = users_clock_now_ms,
-                           .new_id = users_uuid_v4};
+                           .now_ms = wall_clock_ms,
+                           .new_id = random_uuid_v4};
     return 0;
 fail:
     log_message(LOG_ERROR, NULL, "init failed: %s", err[0] ? err : "DynamoDB client");

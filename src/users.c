@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <uuid/uuid.h>
 
 #define JSON_CONTENT_TYPE "application/json; charset=utf-8"
 #define PREFLIGHT_ALLOW_HEADERS                                                                    \
@@ -1217,19 +1216,4 @@ void users_handle(const users_deps *deps, const api_request *req, int64_t deadli
         st = common_headers(&h);
     if (st != UA_OK || resp->status == 0)
         answer_internal(&h);
-}
-
-int64_t users_clock_now_ms(void *ctx) {
-    (void)ctx;
-    struct timespec ts;
-    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
-        return 0;
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void users_uuid_v4(char out[UA_UUID_LEN + 1], void *ctx) {
-    (void)ctx;
-    uuid_t u;
-    uuid_generate_random(u);
-    uuid_unparse_lower(u, out);
 }
