@@ -2,6 +2,7 @@
  * call, then the answer with the headers every response carries (users-api.md). */
 #include "users.h"
 
+#include "http_fields.h"
 #include "problem.h"
 #include "router.h"
 #include "validate.h"
@@ -17,7 +18,6 @@
 #define PREFLIGHT_MAX_AGE   "600"
 #define MAX_EXPRESSION      1024u /* an expression is built from names we choose and <= 16 tags */
 #define MAX_NEXT_TOKEN_JSON ((UA_MAX_NEXT_TOKEN_CHARS / 4u) * 3u + 2u)
-#define MAX_CHARSET_CHARS   32u /* longer charset names are not "utf-8" anyway */
 /* The attribute each create and update stores its request's random token in, so that a retry
  * after a lost answer can tell its own earlier write from anybody else's (decisions.md). */
 #define WRITE_TOKEN "lastWriteToken"
@@ -40,12 +40,10 @@ typedef struct user_input {
     const json_t *age;   /* NULL when absent; JSON null (update only) removes the age */
 } user_input;
 
-/* If-Match reduced to what DynamoDB must check. */
-typedef struct if_match {
-    bool conditional; /* entity tags were listed: the version must be one of versions[] */
-    size_t n;
-    long long versions[UA_MAX_IF_MATCH_TAGS];
-} if_match;
+/* The bytes of a JSON string, borrowed from it. */
+static ua_span string_span(const json_t *s) {
+    return (ua_span){json_string_value(s), json_string_length(s)};
+}
 
 /* ---- Answers ---- */
 
@@ -233,109 +231,15 @@ static ua_status condition_failure(handling *h, const ddb_reply *reply) {
 
 /* ---- Media type, size and JSON ---- */
 
-static bool is_ows(char c) {
-    return c == ' ' || c == '\t';
-}
-
-static size_t skip_ows(const char *s, size_t len, size_t i) {
-    while (i < len && is_ows(s[i]))
-        i++;
-    return i;
-}
-
-static size_t skip_token(const char *s, size_t len, size_t i) {
-    while (i < len && ua_is_tchar((unsigned char)s[i]))
-        i++;
-    return i;
-}
-
-static bool span_ieq(const char *s, size_t len, const char *lit) {
-    size_t n = strlen(lit);
-    if (len != n)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char a = s[i], b = lit[i];
-        if (a >= 'A' && a <= 'Z')
-            a = (char)(a - 'A' + 'a');
-        if (a != b)
-            return false;
-    }
-    return true;
-}
-
-/* A parameter value at s[*i]: a token or a quoted-string, unescaped into val (truncated
- * past cap, which the caller treats as "not utf-8"). false when malformed. */
-static bool param_value(const char *s, size_t len, size_t *i, char *val, size_t cap, size_t *vlen) {
-    size_t j = *i, n = 0;
-    if (j < len && s[j] == '"') {
-        for (j++; j < len && s[j] != '"'; j++) {
-            if (s[j] == '\\' && ++j == len)
-                return false;
-            if ((unsigned char)s[j] < 0x20 && s[j] != '\t')
-                return false;
-            if (n < cap)
-                val[n] = s[j];
-            n++;
-        }
-        if (j == len)
-            return false;
-        j++;
-    } else {
-        size_t end = skip_token(s, len, j);
-        if (end == j)
-            return false;
-        for (; j < end; j++, n++)
-            if (n < cap)
-                val[n] = s[j];
-    }
-    *i = j;
-    *vlen = n;
-    return true;
-}
-
-/* Parameters after the media type: *( OWS ";" OWS [ name "=" value ] ). A charset, when
- * given, must be utf-8: JSON has no other encoding on the wire. */
-static bool params_ok(const char *s, size_t len, size_t i) {
-    char val[MAX_CHARSET_CHARS];
-    for (;;) {
-        i = skip_ows(s, len, i);
-        if (i == len)
-            return true;
-        if (s[i] != ';')
-            return false;
-        i = skip_ows(s, len, i + 1);
-        if (i == len || s[i] == ';')
-            continue;
-        size_t name = i;
-        i = skip_token(s, len, i);
-        if (i == name || i == len || s[i] != '=')
-            return false;
-        size_t name_len = i - name, vlen;
-        i++;
-        if (!param_value(s, len, &i, val, sizeof val, &vlen))
-            return false;
-        if (span_ieq(s + name, name_len, "charset") &&
-            (vlen > sizeof val || !span_ieq(val, vlen, "utf-8")))
-            return false;
-    }
-}
+static const char *const JSON_TYPES[] = {"application/json", NULL};
+static const char *const PATCH_TYPES[] = {"application/json", "application/merge-patch+json", NULL};
 
 /* Content-Type: exactly one, application/json (or, for PATCH, application/merge-patch+json). */
 static bool media_type_ok(const api_request *req, bool patch) {
     const json_t *vals = req->headers ? json_object_get(req->headers, "content-type") : NULL;
     const json_t *v = json_array_size(vals) == 1 ? json_array_get(vals, 0) : NULL;
-    if (!json_is_string(v))
-        return false;
-    const char *s = json_string_value(v);
-    size_t len = json_string_length(v);
-    size_t start = skip_ows(s, len, 0);
-    size_t type_end = skip_token(s, len, start);
-    if (type_end < len && s[type_end] == '/')
-        type_end = skip_token(s, len, type_end + 1);
-    size_t tlen = type_end - start;
-    bool json = span_ieq(s + start, tlen, "application/json") ||
-                (patch && span_ieq(s + start, tlen, "application/merge-patch+json"));
-    return json && params_ok(s, len, type_end);
+    return json_is_string(v) &&
+           http_media_type_is(string_span(v), patch ? PATCH_TYPES : JSON_TYPES);
 }
 
 /* Answers a body jansson refused: which rule it broke, never the parser's raw text (which
@@ -422,7 +326,7 @@ static ua_status string_field(const json_t *v, const char *field, const char *(*
                               ua_span *out, json_t *errors) {
     if (!json_is_string(v))
         return add_error(errors, field, "must be a string");
-    *out = validate_trim((ua_span){json_string_value(v), json_string_length(v)});
+    *out = validate_trim(string_span(v));
     const char *msg = check(*out);
     return msg ? add_error(errors, field, msg) : UA_OK;
 }
@@ -471,96 +375,27 @@ static ua_status check_fields(const json_t *body, bool create, user_input *in, j
 
 /* ---- If-Match ---- */
 
-static bool is_etagc(unsigned char c) {
-    return c == 0x21 || (c >= 0x23 && c <= 0x7E) || c >= 0x80;
-}
-
-/* A strong tag can only match when it is a version as we write it: canonical decimal. */
-static void add_version(if_match *m, const char *s, size_t len) {
-    long long v = 0;
-    if (len < 1 || len > 18 || s[0] < '1' || s[0] > '9')
-        return;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return;
-        v = v * 10 + (s[i] - '0');
-    }
-    for (size_t i = 0; i < m->n; i++)
-        if (m->versions[i] == v)
-            return;
-    m->versions[m->n++] = v;
-}
-
-/* One entity-tag at s[*i]; adds its version when it is strong. false when malformed. */
-static bool parse_etag(const char *s, size_t len, size_t *i, if_match *m) {
-    size_t j = *i;
-    bool weak = false;
-    if (len - j >= 2 && s[j] == 'W' && s[j + 1] == '/') {
-        weak = true; /* a weak tag never matches under If-Match's strong comparison */
-        j += 2;
-    }
-    if (j == len || s[j] != '"')
-        return false;
-    size_t start = ++j;
-    while (j < len && is_etagc((unsigned char)s[j]))
-        j++;
-    if (j == len || s[j] != '"')
-        return false;
-    if (!weak)
-        add_version(m, s + start, j - start);
-    *i = j + 1;
-    return true;
-}
-
-/* One field value: "*" or a comma-separated list of entity tags (empty elements allowed, as
- * in every HTTP list). Counts tags and stars so the caller can check the whole header. */
-static bool parse_if_match_value(const char *s, size_t len, if_match *m, size_t *tags,
-                                 size_t *stars) {
-    size_t i = 0;
-    for (;;) {
-        i = skip_ows(s, len, i);
-        if (i == len)
-            return true;
-        if (s[i] == ',') {
-            i++;
-            continue;
-        }
-        if (s[i] == '*') {
-            (*stars)++;
-            i++;
-        } else {
-            if (++*tags > UA_MAX_IF_MATCH_TAGS || !parse_etag(s, len, &i, m))
-                return false;
-        }
-        i = skip_ows(s, len, i);
-        if (i < len && s[i] != ',')
-            return false;
-    }
-}
-
-/* If-Match, every field line of it (repeats form one list, as HTTP says). Adds an error for
- * the field "If-Match" when it is malformed. When nothing listed can match, the condition
- * asks for version 0, which is never written: DynamoDB still tells 404 from 412. */
-static ua_status check_if_match(const api_request *req, if_match *m, json_t *errors) {
+/* If-Match, every field line of it, into m; adds an error for the field "If-Match" when it is
+ * malformed. When tags were listed but none can match, the condition asks for version 0, which
+ * is never written: DynamoDB still tells 404 from 412. */
+static ua_status check_if_match(const api_request *req, http_if_match *m, json_t *errors) {
     const json_t *vals = req->headers ? json_object_get(req->headers, "if-match") : NULL;
-    size_t tags = 0, stars = 0, i;
     const json_t *v;
+    size_t i;
     bool ok = true;
 
-    memset(m, 0, sizeof *m);
+    http_if_match_init(m);
     if (json_array_size(vals) == 0)
         return UA_OK;
     json_array_foreach(vals, i, v) {
-        ok = ok && json_is_string(v) &&
-             parse_if_match_value(json_string_value(v), json_string_length(v), m, &tags, &stars);
+        ok = ok && json_is_string(v) && http_if_match_add_line(m, string_span(v));
     }
-    if (ok && stars + tags > 0 && (stars == 0 || (stars == 1 && tags == 0))) {
-        m->conditional = tags > 0;
+    if (ok && http_if_match_finish(m)) {
         if (m->conditional && m->n == 0)
             m->versions[m->n++] = 0;
         return UA_OK;
     }
-    memset(m, 0, sizeof *m);
+    http_if_match_init(m);
     return add_error(errors, "If-Match", "must be \"*\" or a list of entity tags like \"3\"");
 }
 
@@ -616,7 +451,7 @@ static ua_status expr_set(expr *e, const char *attr, const char *value_name, jso
  * #lastWriteToken <> :token)" (true on the first attempt, false on a retry of a write that was
  * applied); and " AND #version IN (:v0, ...)" when If-Match lists tags. The token's name and
  * value are the update expression's. */
-static ua_status condition(const if_match *m, bool guard_token, expr *cond, expr *vars) {
+static ua_status condition(const http_if_match *m, bool guard_token, expr *cond, expr *vars) {
     ua_status st = buf_append_str(&cond->text, "attribute_exists(userId)");
     if (st == UA_OK && guard_token)
         st = buf_append_str(&cond->text, " AND (attribute_not_exists(#" WRITE_TOKEN
@@ -794,7 +629,7 @@ static ua_status write_failure(handling *h, ddb_status ds, const ddb_reply *repl
     return condition_failure(h, reply);
 }
 
-static ua_status update_user(handling *h, const user_input *in, const if_match *m) {
+static ua_status update_user(handling *h, const user_input *in, const http_if_match *m) {
     expr set, cond;
     h->deps->new_id(h->token, h->deps->id_ctx);
     ua_status st = expr_init(&set);
@@ -835,7 +670,7 @@ static ua_status update_user(handling *h, const user_input *in, const if_match *
 static ua_status op_update(handling *h) {
     json_t *body, *errors;
     user_input in;
-    if_match m;
+    http_if_match m;
     ua_status st = read_body(h, &body);
     if (st != UA_OK || !body)
         return st;
@@ -852,7 +687,7 @@ static ua_status op_update(handling *h) {
     return st;
 }
 
-static ua_status delete_user(handling *h, const if_match *m) {
+static ua_status delete_user(handling *h, const http_if_match *m) {
     expr cond;
     ua_status st = expr_init(&cond);
     if (st == UA_OK)
@@ -891,7 +726,7 @@ static ua_status delete_user(handling *h, const if_match *m) {
 }
 
 static ua_status op_delete(handling *h) {
-    if_match m;
+    http_if_match m;
     json_t *errors = json_array();
     ua_status st = errors ? check_if_match(h->req, &m, errors) : UA_ERR_NOMEM;
     if (st == UA_OK && json_array_size(errors) > 0)
