@@ -5,11 +5,11 @@
 #include "http_fields.h"
 #include "problem.h"
 #include "router.h"
+#include "user_item.h"
 #include "validate.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #define JSON_CONTENT_TYPE "application/json; charset=utf-8"
 #define PREFLIGHT_ALLOW_HEADERS                                                                    \
@@ -18,9 +18,6 @@
 #define PREFLIGHT_MAX_AGE   "600"
 #define MAX_EXPRESSION      1024u /* an expression is built from names we choose and <= 16 tags */
 #define MAX_NEXT_TOKEN_JSON ((UA_MAX_NEXT_TOKEN_CHARS / 4u) * 3u + 2u)
-/* The attribute each create and update stores its request's random token in, so that a retry
- * after a lost answer can tell its own earlier write from anybody else's (decisions.md). */
-#define WRITE_TOKEN "lastWriteToken"
 
 /* One request being handled: what every step needs to answer it. */
 typedef struct handling {
@@ -32,13 +29,6 @@ typedef struct handling {
     route_match route;
     char token[UA_UUID_LEN + 1]; /* this request's write token; "" until a write needs one */
 } handling;
-
-/* What a create or update body asks for; spans borrow from the parsed body. */
-typedef struct user_input {
-    bool has_name, has_email;
-    ua_span name, email; /* trimmed */
-    const json_t *age;   /* NULL when absent; JSON null (update only) removes the age */
-} user_input;
 
 /* The bytes of a JSON string, borrowed from it. */
 static ua_span string_span(const json_t *s) {
@@ -90,89 +80,11 @@ static ua_status set_etag(handling *h, long long version) {
 
 /* ---- Items and resources ---- */
 
-/* ISO 8601 UTC with milliseconds: "2026-11-24T12:34:56.789Z". */
-static void format_timestamp(int64_t ms, char out[64]) {
-    int64_t secs = ms / 1000, milli = ms % 1000;
-    if (milli < 0) {
-        milli += 1000;
-        secs--;
-    }
-    time_t t = (time_t)secs;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm))
-        memset(&tm, 0, sizeof tm);
-    snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)milli);
-}
-
-/* The email as the phase 2 lookup compares it. Validated emails are ASCII, at most 254 octets. */
-static void email_lower(ua_span email, char out[UA_MAX_EMAIL_OCTETS + 1]) {
-    size_t i;
-    for (i = 0; i < email.len && i < UA_MAX_EMAIL_OCTETS; i++) {
-        char c = email.ptr[i];
-        out[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-    }
-    out[i] = '\0';
-}
-
-static json_t *av_span(ua_span s) {
-    return json_pack("{s:s%}", "S", s.ptr, s.len);
-}
-
-static json_t *user_key(const char *id) {
-    return json_pack("{s:{s:s}}", "userId", "S", id);
-}
-
-/* The string of an S attribute, borrowed; NULL when absent or not an S. */
-static json_t *item_string(const json_t *item, const char *name) {
-    json_t *s = json_object_get(json_object_get(item, name), "S");
-    return json_is_string(s) ? s : NULL;
-}
-
-/* The resource for a stored item: exactly the contract's fields, in its order. UA_ERR_INVALID
- * when a required attribute is missing or malformed (the item is not a user we wrote). */
-static ua_status item_to_user(const json_t *item, json_t **user, long long *version) {
-    static const char *const strings[] = {"userId", "name", "email"};
-    static const char *const stamps[] = {"createdAt", "updatedAt"};
-    long long age = 0;
-    bool has_age = json_object_get(item, "age") != NULL;
-
-    const json_t *id = item_string(item, "userId");
-    *user = NULL;
-    /* An id that is not canonical was not written by this API, and could not be addressed. */
-    if (!json_is_object(item) || !id ||
-        !router_is_canonical_uuid(json_string_value(id), json_string_length(id)) ||
-        !ddb_item_n(item, "version", version) || (has_age && !ddb_item_n(item, "age", &age)))
-        return UA_ERR_INVALID;
-    json_t *u = json_object();
-    if (!u)
-        return UA_ERR_NOMEM;
-    ua_status st = UA_OK;
-    for (size_t i = 0; i < 3 && st == UA_OK; i++) {
-        json_t *s = item_string(item, strings[i]);
-        st = !s ? UA_ERR_INVALID : json_object_set(u, strings[i], s) ? UA_ERR_NOMEM : UA_OK;
-    }
-    if (st == UA_OK && has_age && json_object_set_new(u, "age", json_integer(age)) != 0)
-        st = UA_ERR_NOMEM;
-    for (size_t i = 0; i < 2 && st == UA_OK; i++) {
-        json_t *s = item_string(item, stamps[i]);
-        st = !s ? UA_ERR_INVALID : json_object_set(u, stamps[i], s) ? UA_ERR_NOMEM : UA_OK;
-    }
-    if (st == UA_OK && json_object_set_new(u, "version", json_integer(*version)) != 0)
-        st = UA_ERR_NOMEM;
-    if (st != UA_OK) {
-        json_decref(u);
-        return st;
-    }
-    *user = u;
-    return UA_OK;
-}
-
 /* Answers status with the user for item, and its ETag; 500 when the item is not a user. */
 static ua_status send_user(handling *h, int status, const json_t *item) {
     json_t *user;
     long long version;
-    ua_status st = item_to_user(item, &user, &version);
+    ua_status st = user_item_to_user(item, &user, &version);
     if (st == UA_ERR_INVALID)
         return internal_error(h);
     if (st != UA_OK)
@@ -216,7 +128,7 @@ static const json_t *old_item(const ddb_reply *reply) {
 /* Whether the item a failed condition returned carries this request's write token: an earlier
  * attempt of this very request was applied and its answer lost. */
 static bool written_by_this_request(const handling *h, const ddb_reply *reply) {
-    const char *token = ddb_item_s(old_item(reply), WRITE_TOKEN);
+    const char *token = ddb_item_s(old_item(reply), USER_ITEM_WRITE_TOKEN);
     return reply->maybe_applied && h->token[0] && token && strcmp(token, h->token) == 0;
 }
 
@@ -338,7 +250,7 @@ static bool is_server_field(const char *key) {
 
 /* Checks every member of body, collecting every problem into errors (in the body's order,
  * then the missing fields) so that a client fixes them all in one round trip. */
-static ua_status check_fields(const json_t *body, bool create, user_input *in, json_t *errors) {
+static ua_status check_fields(const json_t *body, bool create, user_fields *in, json_t *errors) {
     const char *key;
     json_t *v;
     ua_status st = UA_OK;
@@ -454,8 +366,8 @@ static ua_status expr_set(expr *e, const char *attr, const char *value_name, jso
 static ua_status condition(const http_if_match *m, bool guard_token, expr *cond, expr *vars) {
     ua_status st = buf_append_str(&cond->text, "attribute_exists(userId)");
     if (st == UA_OK && guard_token)
-        st = buf_append_str(&cond->text, " AND (attribute_not_exists(#" WRITE_TOKEN
-                                         ") OR #" WRITE_TOKEN " <> :token)");
+        st = buf_append_str(&cond->text, " AND (attribute_not_exists(#" USER_ITEM_WRITE_TOKEN
+                                         ") OR #" USER_ITEM_WRITE_TOKEN " <> :token)");
     if (st != UA_OK || !m->conditional)
         return st;
     st = buf_append_str(&cond->text, " AND #version IN (");
@@ -486,7 +398,7 @@ static ua_status op_preflight(handling *h) {
 
 static ua_status op_get(handling *h) {
     json_t *request = json_pack("{s:s, s:o, s:b}", "TableName", h->deps->table, "Key",
-                                user_key(h->route.user_id), "ConsistentRead", 1);
+                                user_item_key(h->route.user_id), "ConsistentRead", 1);
     if (!request)
         return UA_ERR_NOMEM;
     ddb_reply reply;
@@ -505,28 +417,13 @@ static ua_status op_get(handling *h) {
     return st;
 }
 
-/* The item a create writes. emailLower is stored now, never returned, so that the phase 2
- * case-insensitive lookup and uniqueness need no migration; nor is the write token. */
-static ua_status new_item(handling *h, const user_input *in, json_t **item) {
-    char id[UA_UUID_LEN + 1], now[64], lower[UA_MAX_EMAIL_OCTETS + 1];
-
+/* The item a create writes: a new id, then this request's write token. */
+static ua_status new_item(handling *h, const user_fields *in, json_t **item) {
+    char id[UA_UUID_LEN + 1];
     h->deps->new_id(id, h->deps->id_ctx);
-    format_timestamp(h->deps->now_ms(h->deps->clock_ctx), now);
-    email_lower(in->email, lower);
-
+    int64_t now = h->deps->now_ms(h->deps->clock_ctx);
     h->deps->new_id(h->token, h->deps->id_ctx);
-    *item = json_pack("{s:o, s:o, s:o, s:o, s:o}", "userId", ddb_av_s(id), "name",
-                      av_span(in->name), "email", av_span(in->email), "emailLower", ddb_av_s(lower),
-                      WRITE_TOKEN, ddb_av_s(h->token));
-    if (!*item)
-        return UA_ERR_NOMEM;
-    if (in->age && json_object_set_new(*item, "age", ddb_av_n(json_integer_value(in->age))) != 0)
-        return UA_ERR_NOMEM;
-    if (json_object_set_new(*item, "createdAt", ddb_av_s(now)) != 0 ||
-        json_object_set_new(*item, "updatedAt", ddb_av_s(now)) != 0 ||
-        json_object_set_new(*item, "version", ddb_av_n(1)) != 0)
-        return UA_ERR_NOMEM;
-    return UA_OK;
+    return user_item_new(in, id, h->token, now, item);
 }
 
 static ua_status put_user(handling *h, const json_t *item) {
@@ -560,7 +457,7 @@ static ua_status put_user(handling *h, const json_t *item) {
 
 static ua_status op_create(handling *h) {
     json_t *body, *errors = NULL, *item = NULL;
-    user_input in;
+    user_fields in;
     ua_status st = read_body(h, &body);
     if (st != UA_OK || !body)
         return st;
@@ -578,26 +475,26 @@ static ua_status op_create(handling *h) {
 
 /* The SET (and REMOVE) expression of an update. version and updatedAt change on every
  * successful update, even when no value does. */
-static ua_status update_expression(handling *h, const user_input *in, expr *e) {
-    char now[64];
+static ua_status update_expression(handling *h, const user_fields *in, expr *e) {
+    char now[USER_ITEM_TIMESTAMP_SIZE];
     ua_status st = buf_append_str(&e->text, "SET ");
 
     if (st == UA_OK && in->has_name)
-        st = expr_set(e, "name", "name", av_span(in->name));
+        st = expr_set(e, "name", "name", user_item_av_span(in->name));
     if (st == UA_OK && in->has_email) {
         char lower[UA_MAX_EMAIL_OCTETS + 1];
-        email_lower(in->email, lower);
-        st = expr_set(e, "email", "email", av_span(in->email));
+        user_item_email_lower(in->email, lower);
+        st = expr_set(e, "email", "email", user_item_av_span(in->email));
         if (st == UA_OK)
             st = expr_set(e, "emailLower", "emailLower", ddb_av_s(lower));
     }
     if (st == UA_OK && json_is_integer(in->age))
         st = expr_set(e, "age", "age", ddb_av_n(json_integer_value(in->age)));
-    format_timestamp(h->deps->now_ms(h->deps->clock_ctx), now);
+    user_item_timestamp(h->deps->now_ms(h->deps->clock_ctx), now);
     if (st == UA_OK)
         st = expr_set(e, "updatedAt", "now", ddb_av_s(now));
     if (st == UA_OK)
-        st = expr_set(e, WRITE_TOKEN, "token", ddb_av_s(h->token));
+        st = expr_set(e, USER_ITEM_WRITE_TOKEN, "token", ddb_av_s(h->token));
     if (st == UA_OK)
         st = buf_append_str(&e->text, ", #version = #version + :one");
     if (st == UA_OK)
@@ -629,7 +526,7 @@ static ua_status write_failure(handling *h, ddb_status ds, const ddb_reply *repl
     return condition_failure(h, reply);
 }
 
-static ua_status update_user(handling *h, const user_input *in, const http_if_match *m) {
+static ua_status update_user(handling *h, const user_fields *in, const http_if_match *m) {
     expr set, cond;
     h->deps->new_id(h->token, h->deps->id_ctx);
     ua_status st = expr_init(&set);
@@ -641,12 +538,12 @@ static ua_status update_user(handling *h, const user_input *in, const http_if_ma
         st = condition(m, true, &cond, &set);
     json_t *request = NULL;
     if (st == UA_OK) {
-        request =
-            json_pack("{s:s, s:o, s:s, s:s, s:O, s:O, s:s, s:s}", "TableName", h->deps->table,
-                      "Key", user_key(h->route.user_id), "UpdateExpression", buf_str(&set.text),
-                      "ConditionExpression", buf_str(&cond.text), "ExpressionAttributeNames",
-                      set.names, "ExpressionAttributeValues", set.values, "ReturnValues", "ALL_NEW",
-                      "ReturnValuesOnConditionCheckFailure", "ALL_OLD");
+        request = json_pack("{s:s, s:o, s:s, s:s, s:O, s:O, s:s, s:s}", "TableName", h->deps->table,
+                            "Key", user_item_key(h->route.user_id), "UpdateExpression",
+                            buf_str(&set.text), "ConditionExpression", buf_str(&cond.text),
+                            "ExpressionAttributeNames", set.names, "ExpressionAttributeValues",
+                            set.values, "ReturnValues", "ALL_NEW",
+                            "ReturnValuesOnConditionCheckFailure", "ALL_OLD");
         st = request ? UA_OK : UA_ERR_NOMEM;
     }
     expr_free(&set);
@@ -669,7 +566,7 @@ static ua_status update_user(handling *h, const user_input *in, const http_if_ma
 
 static ua_status op_update(handling *h) {
     json_t *body, *errors;
-    user_input in;
+    user_fields in;
     http_if_match m;
     ua_status st = read_body(h, &body);
     if (st != UA_OK || !body)
@@ -695,8 +592,8 @@ static ua_status delete_user(handling *h, const http_if_match *m) {
     json_t *request = NULL;
     if (st == UA_OK) {
         request = json_pack("{s:s, s:o, s:s, s:s}", "TableName", h->deps->table, "Key",
-                            user_key(h->route.user_id), "ConditionExpression", buf_str(&cond.text),
-                            "ReturnValuesOnConditionCheckFailure", "ALL_OLD");
+                            user_item_key(h->route.user_id), "ConditionExpression",
+                            buf_str(&cond.text), "ReturnValuesOnConditionCheckFailure", "ALL_OLD");
         /* DynamoDB refuses empty name and value maps: send them only when used. */
         if (request && json_object_size(cond.names) > 0 &&
             (json_object_set(request, "ExpressionAttributeNames", cond.names) != 0 ||
@@ -862,12 +759,18 @@ static ua_status check_next_token(const api_request *req, char id[UA_UUID_LEN + 
     return UA_OK;
 }
 
+/* The string of an S attribute, borrowed; NULL when absent or not an S. */
+static json_t *item_string(const json_t *item, const char *name) {
+    json_t *s = json_object_get(json_object_get(item, name), "S");
+    return json_is_string(s) ? s : NULL;
+}
+
 /* The token for LastEvaluatedKey, rebuilt from its id so that it always decodes back. */
 static ua_status next_token(const json_t *last_key, buf *token) {
     json_t *s = item_string(last_key, "userId");
     if (!s || !router_is_canonical_uuid(json_string_value(s), json_string_length(s)))
         return UA_ERR_INVALID;
-    json_t *key = user_key(json_string_value(s));
+    json_t *key = user_item_key(json_string_value(s));
     if (!key)
         return UA_ERR_NOMEM;
     buf raw;
@@ -891,7 +794,7 @@ static ua_status list_envelope(const json_t *reply, json_t **doc) {
     json_array_foreach(json_object_get(reply, "Items"), i, item) {
         json_t *user;
         long long version;
-        ua_status s = item_to_user(item, &user, &version);
+        ua_status s = user_item_to_user(item, &user, &version);
         if (s == UA_OK && json_array_append_new(users, user) != 0)
             s = UA_ERR_NOMEM;
         if (s == UA_ERR_NOMEM) {
@@ -927,7 +830,8 @@ static ua_status scan_users(handling *h, long limit, const char *start_id) {
                                 (json_int_t)limit, "ConsistentRead", 1);
     if (!request)
         return UA_ERR_NOMEM;
-    if (start_id && json_object_set_new(request, "ExclusiveStartKey", user_key(start_id)) != 0) {
+    if (start_id &&
+        json_object_set_new(request, "ExclusiveStartKey", user_item_key(start_id)) != 0) {
         json_decref(request);
         return UA_ERR_NOMEM;
     }
