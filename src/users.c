@@ -5,6 +5,7 @@
 #include "http_fields.h"
 #include "problem.h"
 #include "router.h"
+#include "user_expr.h"
 #include "user_item.h"
 #include "validate.h"
 
@@ -16,7 +17,6 @@
     "Content-Type, Authorization, X-Api-Key, X-Amz-Date, X-Amz-Security-Token, If-Match, "         \
     "Idempotency-Key"
 #define PREFLIGHT_MAX_AGE   "600"
-#define MAX_EXPRESSION      1024u /* an expression is built from names we choose and <= 16 tags */
 #define MAX_NEXT_TOKEN_JSON ((UA_MAX_NEXT_TOKEN_CHARS / 4u) * 3u + 2u)
 
 /* One request being handled: what every step needs to answer it. */
@@ -311,78 +311,6 @@ static ua_status check_if_match(const api_request *req, http_if_match *m, json_t
     return add_error(errors, "If-Match", "must be \"*\" or a list of entity tags like \"3\"");
 }
 
-/* ---- Expressions ---- */
-
-/* An expression under construction, with the names and values it refers to. */
-typedef struct expr {
-    buf text;
-    json_t *names;
-    json_t *values;
-} expr;
-
-static ua_status expr_init(expr *e) {
-    buf_init(&e->text, MAX_EXPRESSION);
-    e->names = json_object();
-    e->values = json_object();
-    return e->names && e->values ? UA_OK : UA_ERR_NOMEM;
-}
-
-static void expr_free(expr *e) {
-    buf_free(&e->text);
-    json_decref(e->names);
-    json_decref(e->values);
-}
-
-/* Records "#attr" → attr; DynamoDB reserves words like "name", so every attribute is aliased. */
-static ua_status expr_name(expr *e, const char *attr) {
-    char alias[32];
-    snprintf(alias, sizeof alias, "#%s", attr);
-    return json_object_set_new(e->names, alias, json_string(attr)) == 0 ? UA_OK : UA_ERR_NOMEM;
-}
-
-/* Records ":name" → value (stolen). */
-static ua_status expr_value(expr *e, const char *name, json_t *value) {
-    char alias[32];
-    snprintf(alias, sizeof alias, ":%s", name);
-    return value && json_object_set_new(e->values, alias, value) == 0 ? UA_OK : UA_ERR_NOMEM;
-}
-
-/* Appends ", #attr = :value" (without the comma first) to a SET clause; value is stolen. */
-static ua_status expr_set(expr *e, const char *attr, const char *value_name, json_t *value) {
-    bool first = e->text.len == strlen("SET "); /* nothing but the keyword yet */
-    ua_status st = buf_appendf(&e->text, "%s#%s = :%s", first ? "" : ", ", attr, value_name);
-    if (st == UA_OK)
-        st = expr_name(e, attr);
-    if (st == UA_OK)
-        return expr_value(e, value_name, value);
-    json_decref(value);
-    return st;
-}
-
-/* "attribute_exists(userId)"; for an update, " AND (attribute_not_exists(#lastWriteToken) OR
- * #lastWriteToken <> :token)" (true on the first attempt, false on a retry of a write that was
- * applied); and " AND #version IN (:v0, ...)" when If-Match lists tags. The token's name and
- * value are the update expression's. */
-static ua_status condition(const http_if_match *m, bool guard_token, expr *cond, expr *vars) {
-    ua_status st = buf_append_str(&cond->text, "attribute_exists(userId)");
-    if (st == UA_OK && guard_token)
-        st = buf_append_str(&cond->text, " AND (attribute_not_exists(#" USER_ITEM_WRITE_TOKEN
-                                         ") OR #" USER_ITEM_WRITE_TOKEN " <> :token)");
-    if (st != UA_OK || !m->conditional)
-        return st;
-    st = buf_append_str(&cond->text, " AND #version IN (");
-    for (size_t i = 0; i < m->n && st == UA_OK; i++) {
-        char name[24];
-        snprintf(name, sizeof name, "v%zu", i);
-        st = buf_appendf(&cond->text, "%s:%s", i ? ", " : "", name);
-        if (st == UA_OK)
-            st = expr_value(vars, name, ddb_av_n(m->versions[i]));
-    }
-    if (st == UA_OK)
-        st = buf_append_char(&cond->text, ')');
-    return st == UA_OK ? expr_name(vars, "version") : st;
-}
-
 /* ---- Operations ---- */
 
 static ua_status op_preflight(handling *h) {
@@ -473,42 +401,6 @@ static ua_status op_create(handling *h) {
     return st;
 }
 
-/* The SET (and REMOVE) expression of an update. version and updatedAt change on every
- * successful update, even when no value does. */
-static ua_status update_expression(handling *h, const user_fields *in, expr *e) {
-    char now[USER_ITEM_TIMESTAMP_SIZE];
-    ua_status st = buf_append_str(&e->text, "SET ");
-
-    if (st == UA_OK && in->has_name)
-        st = expr_set(e, "name", "name", user_item_av_span(in->name));
-    if (st == UA_OK && in->has_email) {
-        char lower[UA_MAX_EMAIL_OCTETS + 1];
-        user_item_email_lower(in->email, lower);
-        st = expr_set(e, "email", "email", user_item_av_span(in->email));
-        if (st == UA_OK)
-            st = expr_set(e, "emailLower", "emailLower", ddb_av_s(lower));
-    }
-    if (st == UA_OK && json_is_integer(in->age))
-        st = expr_set(e, "age", "age", ddb_av_n(json_integer_value(in->age)));
-    user_item_timestamp(h->deps->now_ms(h->deps->clock_ctx), now);
-    if (st == UA_OK)
-        st = expr_set(e, "updatedAt", "now", ddb_av_s(now));
-    if (st == UA_OK)
-        st = expr_set(e, USER_ITEM_WRITE_TOKEN, "token", ddb_av_s(h->token));
-    if (st == UA_OK)
-        st = buf_append_str(&e->text, ", #version = #version + :one");
-    if (st == UA_OK)
-        st = expr_name(e, "version");
-    if (st == UA_OK)
-        st = expr_value(e, "one", ddb_av_n(1));
-    if (st == UA_OK && json_is_null(in->age)) {
-        st = buf_append_str(&e->text, " REMOVE #age");
-        if (st == UA_OK)
-            st = expr_name(e, "age");
-    }
-    return st;
-}
-
 /* The answer to a write whose condition failed or that DynamoDB refused. After a lost answer a
  * failed condition proves nothing by itself: an earlier attempt may have been applied (an
  * update's own token was checked before this). Only an item that still exists proves a delete
@@ -527,15 +419,16 @@ static ua_status write_failure(handling *h, ddb_status ds, const ddb_reply *repl
 }
 
 static ua_status update_user(handling *h, const user_fields *in, const http_if_match *m) {
-    expr set, cond;
+    user_expr set, cond;
     h->deps->new_id(h->token, h->deps->id_ctx);
-    ua_status st = expr_init(&set);
-    if (expr_init(&cond) != UA_OK) /* both initialised, so both can be freed */
+    int64_t now = h->deps->now_ms(h->deps->clock_ctx);
+    ua_status st = user_expr_init(&set);
+    if (user_expr_init(&cond) != UA_OK) /* both initialised, so both can be freed */
         st = UA_ERR_NOMEM;
     if (st == UA_OK)
-        st = update_expression(h, in, &set);
+        st = user_expr_update(&set, in, now, h->token);
     if (st == UA_OK)
-        st = condition(m, true, &cond, &set);
+        st = user_expr_condition(&cond, &set, true, m->versions, m->n);
     json_t *request = NULL;
     if (st == UA_OK) {
         request = json_pack("{s:s, s:o, s:s, s:s, s:O, s:O, s:s, s:s}", "TableName", h->deps->table,
@@ -546,8 +439,8 @@ static ua_status update_user(handling *h, const user_fields *in, const http_if_m
                             "ReturnValuesOnConditionCheckFailure", "ALL_OLD");
         st = request ? UA_OK : UA_ERR_NOMEM;
     }
-    expr_free(&set);
-    expr_free(&cond);
+    user_expr_free(&set);
+    user_expr_free(&cond);
     if (st != UA_OK)
         return st;
 
@@ -585,10 +478,10 @@ static ua_status op_update(handling *h) {
 }
 
 static ua_status delete_user(handling *h, const http_if_match *m) {
-    expr cond;
-    ua_status st = expr_init(&cond);
+    user_expr cond;
+    ua_status st = user_expr_init(&cond);
     if (st == UA_OK)
-        st = condition(m, false, &cond, &cond);
+        st = user_expr_condition(&cond, &cond, false, m->versions, m->n);
     json_t *request = NULL;
     if (st == UA_OK) {
         request = json_pack("{s:s, s:o, s:s, s:s}", "TableName", h->deps->table, "Key",
@@ -603,7 +496,7 @@ static ua_status delete_user(handling *h, const http_if_match *m) {
         }
         st = request ? UA_OK : UA_ERR_NOMEM;
     }
-    expr_free(&cond);
+    user_expr_free(&cond);
     if (st != UA_OK)
         return st;
 
