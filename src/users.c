@@ -3,6 +3,7 @@
 #include "users.h"
 
 #include "http_fields.h"
+#include "page_token.h"
 #include "problem.h"
 #include "router.h"
 #include "user_expr.h"
@@ -16,8 +17,7 @@
 #define PREFLIGHT_ALLOW_HEADERS                                                                    \
     "Content-Type, Authorization, X-Api-Key, X-Amz-Date, X-Amz-Security-Token, If-Match, "         \
     "Idempotency-Key"
-#define PREFLIGHT_MAX_AGE   "600"
-#define MAX_NEXT_TOKEN_JSON ((UA_MAX_NEXT_TOKEN_CHARS / 4u) * 3u + 2u)
+#define PREFLIGHT_MAX_AGE "600"
 
 /* One request being handled: what every step needs to answer it. */
 typedef struct handling {
@@ -527,59 +527,7 @@ static ua_status op_delete(handling *h) {
     return st;
 }
 
-/* ---- List and its page token ---- */
-
-static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static int b64url_value(char c) {
-    const char *p = c ? strchr(B64URL, c) : NULL;
-    return p ? (int)(p - B64URL) : -1;
-}
-
-/* base64url without padding, strictly: the alphabet only, no impossible length, and the
- * unused low bits of the last character zero, so each key has exactly one token. */
-static bool b64url_decode(const char *s, size_t len, unsigned char *out, size_t cap,
-                          size_t *out_len) {
-    unsigned acc = 0, bits = 0;
-    size_t n = 0;
-    if (len % 4 == 1)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64url_value(s[i]);
-        if (v < 0)
-            return false;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (n == cap)
-                return false;
-            out[n++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    if (acc != 0)
-        return false;
-    *out_len = n;
-    return true;
-}
-
-static ua_status b64url_encode(const unsigned char *p, size_t len, buf *out) {
-    ua_status st = UA_OK;
-    unsigned acc = 0, bits = 0;
-    for (size_t i = 0; i < len && st == UA_OK; i++) {
-        acc = (acc << 8) | p[i];
-        bits += 8;
-        while (bits >= 6 && st == UA_OK) {
-            bits -= 6;
-            st = buf_append_char(out, B64URL[(acc >> bits) & 63]);
-        }
-        acc &= (1u << bits) - 1;
-    }
-    if (st == UA_OK && bits > 0)
-        st = buf_append_char(out, B64URL[(acc << (6 - bits)) & 63]);
-    return st;
-}
+/* ---- List ---- */
 
 /* The one value of query parameter name: 0 when absent, 1 with *v set (NULL when it is not a
  * string), 2 when repeated. */
@@ -620,23 +568,6 @@ static ua_status check_limit(const api_request *req, long *limit, json_t *errors
     return UA_OK;
 }
 
-/* The user id a page token carries: the token must decode to exactly {"userId":{"S":<id>}}. */
-static bool token_user_id(const char *s, size_t len, char id[UA_UUID_LEN + 1]) {
-    unsigned char raw[MAX_NEXT_TOKEN_JSON];
-    size_t n;
-    if (len == 0 || len > UA_MAX_NEXT_TOKEN_CHARS || !b64url_decode(s, len, raw, sizeof raw, &n))
-        return false;
-    json_t *key = json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, NULL);
-    const json_t *av = json_object_size(key) == 1 ? json_object_get(key, "userId") : NULL;
-    const json_t *v = json_object_size(av) == 1 ? json_object_get(av, "S") : NULL;
-    bool ok =
-        json_is_string(v) && router_is_canonical_uuid(json_string_value(v), json_string_length(v));
-    if (ok)
-        memcpy(id, json_string_value(v), UA_UUID_LEN + 1);
-    json_decref(key);
-    return ok;
-}
-
 static ua_status check_next_token(const api_request *req, char id[UA_UUID_LEN + 1], bool *has,
                                   json_t *errors) {
     const json_t *v;
@@ -646,34 +577,10 @@ static ua_status check_next_token(const api_request *req, char id[UA_UUID_LEN + 
         return UA_OK;
     if (count == 2)
         return add_error(errors, "nextToken", "must be given once");
-    if (!v || !token_user_id(json_string_value(v), json_string_length(v), id))
+    if (!v || !page_token_decode(string_span(v), id))
         return add_error(errors, "nextToken", "is not a token this API issued");
     *has = true;
     return UA_OK;
-}
-
-/* The string of an S attribute, borrowed; NULL when absent or not an S. */
-static json_t *item_string(const json_t *item, const char *name) {
-    json_t *s = json_object_get(json_object_get(item, name), "S");
-    return json_is_string(s) ? s : NULL;
-}
-
-/* The token for LastEvaluatedKey, rebuilt from its id so that it always decodes back. */
-static ua_status next_token(const json_t *last_key, buf *token) {
-    json_t *s = item_string(last_key, "userId");
-    if (!s || !router_is_canonical_uuid(json_string_value(s), json_string_length(s)))
-        return UA_ERR_INVALID;
-    json_t *key = user_item_key(json_string_value(s));
-    if (!key)
-        return UA_ERR_NOMEM;
-    buf raw;
-    buf_init(&raw, MAX_NEXT_TOKEN_JSON);
-    ua_status st = buf_append_json(&raw, key);
-    if (st == UA_OK)
-        st = b64url_encode((const unsigned char *)buf_str(&raw), raw.len, token);
-    buf_free(&raw);
-    json_decref(key);
-    return st;
 }
 
 /* {"users":[...],"count":n,"nextToken"?} from a Scan reply; items that are not users (an
@@ -706,7 +613,7 @@ static ua_status list_envelope(const json_t *reply, json_t **doc) {
     if (st == UA_OK && last) {
         buf token;
         buf_init(&token, UA_MAX_NEXT_TOKEN_CHARS);
-        st = next_token(last, &token);
+        st = page_token_encode(last, &token);
         if (st == UA_OK && json_object_set_new(*doc, "nextToken", json_string(buf_str(&token))))
             st = UA_ERR_NOMEM;
         buf_free(&token);
