@@ -9,6 +9,7 @@
 #define USERS_USER_ITEM_H
 
 #include "common.h"
+#include "validate.h" /* user_fields */
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -20,14 +21,6 @@
 
 /* Room for a timestamp: "2026-11-24T12:34:56.789Z" is 24 characters; any int year fits. */
 #define USER_ITEM_TIMESTAMP_SIZE 64u
-
-/* What a create or update body asks to store, already checked against the field rules. The
- * spans and age borrow from the parsed body. */
-typedef struct user_fields {
-    bool has_name, has_email;
-    ua_span name, email; /* trimmed */
-    const json_t *age;   /* NULL when absent; JSON null (update only) removes the age */
-} user_fields;
 
 /* {"userId": {"S": id}}, the key of user id (NUL-terminated, borrowed). New reference; NULL
  * when out of memory. */

@@ -225,66 +225,6 @@ static ua_status read_body(handling *h, json_t **body) {
     return UA_OK;
 }
 
-/* ---- Field rules ---- */
-
-static ua_status add_error(json_t *errors, const char *field, const char *message) {
-    json_t *e = json_pack("{s:s, s:s}", "field", field, "message", message);
-    if (!e)
-        return UA_ERR_NOMEM;
-    return json_array_append_new(errors, e) == 0 ? UA_OK : UA_ERR_NOMEM;
-}
-
-static ua_status string_field(const json_t *v, const char *field, const char *(*check)(ua_span),
-                              ua_span *out, json_t *errors) {
-    if (!json_is_string(v))
-        return add_error(errors, field, "must be a string");
-    *out = validate_trim(string_span(v));
-    const char *msg = check(*out);
-    return msg ? add_error(errors, field, msg) : UA_OK;
-}
-
-static bool is_server_field(const char *key) {
-    return strcmp(key, "userId") == 0 || strcmp(key, "createdAt") == 0 ||
-           strcmp(key, "updatedAt") == 0 || strcmp(key, "version") == 0;
-}
-
-/* Checks every member of body, collecting every problem into errors (in the body's order,
- * then the missing fields) so that a client fixes them all in one round trip. */
-static ua_status check_fields(const json_t *body, bool create, user_fields *in, json_t *errors) {
-    const char *key;
-    json_t *v;
-    ua_status st = UA_OK;
-
-    memset(in, 0, sizeof *in);
-    json_object_foreach((json_t *)body, key, v) {
-        if (strcmp(key, "name") == 0) {
-            in->has_name = true;
-            st = string_field(v, key, validate_name, &in->name, errors);
-        } else if (strcmp(key, "email") == 0) {
-            in->has_email = true;
-            st = string_field(v, key, validate_email, &in->email, errors);
-        } else if (strcmp(key, "age") == 0) {
-            in->age = v;
-            const char *msg = validate_age(v, !create);
-            st = msg ? add_error(errors, key, msg) : UA_OK;
-        } else {
-            st = add_error(errors, key,
-                           is_server_field(key) ? "is set by the server" : "is not a known field");
-        }
-        if (st != UA_OK)
-            return st;
-    }
-    if (create) {
-        if (!in->has_name)
-            st = add_error(errors, "name", "is required");
-        if (st == UA_OK && !in->has_email)
-            st = add_error(errors, "email", "is required");
-    } else if (!in->has_name && !in->has_email && !in->age) {
-        st = add_error(errors, "body", "must contain at least one of name, email, age");
-    }
-    return st;
-}
-
 /* ---- If-Match ---- */
 
 /* If-Match, every field line of it, into m; adds an error for the field "If-Match" when it is
@@ -308,7 +248,8 @@ static ua_status check_if_match(const api_request *req, http_if_match *m, json_t
         return UA_OK;
     }
     http_if_match_init(m);
-    return add_error(errors, "If-Match", "must be \"*\" or a list of entity tags like \"3\"");
+    return validate_add_error(errors, "If-Match",
+                              "must be \"*\" or a list of entity tags like \"3\"");
 }
 
 /* ---- Operations ---- */
@@ -390,7 +331,7 @@ static ua_status op_create(handling *h) {
     if (st != UA_OK || !body)
         return st;
     errors = json_array();
-    st = errors ? check_fields(body, true, &in, errors) : UA_ERR_NOMEM;
+    st = errors ? validate_user_fields(body, true, &in, errors) : UA_ERR_NOMEM;
     if (st == UA_OK && json_array_size(errors) > 0)
         st = validation_problem(h, errors);
     else if (st == UA_OK && (st = new_item(h, &in, &item)) == UA_OK)
@@ -465,7 +406,7 @@ static ua_status op_update(handling *h) {
     if (st != UA_OK || !body)
         return st;
     errors = json_array();
-    st = errors ? check_fields(body, false, &in, errors) : UA_ERR_NOMEM;
+    st = errors ? validate_user_fields(body, false, &in, errors) : UA_ERR_NOMEM;
     if (st == UA_OK)
         st = check_if_match(h->req, &m, errors);
     if (st == UA_OK && json_array_size(errors) > 0)
@@ -552,7 +493,7 @@ static ua_status check_limit(const api_request *req, long *limit, json_t *errors
     if (count == 0)
         return UA_OK;
     if (count == 2)
-        return add_error(errors, "limit", "must be given once");
+        return validate_add_error(errors, "limit", "must be given once");
     const char *s = v ? json_string_value(v) : "";
     size_t len = v ? json_string_length(v) : 0;
     long n = 0;
@@ -563,7 +504,7 @@ static ua_status check_limit(const api_request *req, long *limit, json_t *errors
             n = n * 10 + (s[i] - '0');
     }
     if (!ok || n < 1 || n > UA_LIST_MAX_LIMIT)
-        return add_error(errors, "limit", "must be an integer from 1 to 100");
+        return validate_add_error(errors, "limit", "must be an integer from 1 to 100");
     *limit = n;
     return UA_OK;
 }
@@ -576,9 +517,9 @@ static ua_status check_next_token(const api_request *req, char id[UA_UUID_LEN + 
     if (count == 0)
         return UA_OK;
     if (count == 2)
-        return add_error(errors, "nextToken", "must be given once");
+        return validate_add_error(errors, "nextToken", "must be given once");
     if (!v || !page_token_decode(string_span(v), id))
-        return add_error(errors, "nextToken", "is not a token this API issued");
+        return validate_add_error(errors, "nextToken", "is not a token this API issued");
     *has = true;
     return UA_OK;
 }
