@@ -18,6 +18,11 @@
     "Content-Type, Authorization, X-Api-Key, X-Amz-Date, X-Amz-Security-Token, If-Match, "         \
     "Idempotency-Key"
 #define PREFLIGHT_MAX_AGE "600"
+#define MSG_LIMIT                                                                                  \
+    "must be an integer from " UA_STR(UA_LIST_MIN_LIMIT) " to " UA_STR(UA_LIST_MAX_LIMIT)
+#define DETAIL_SIZE      96u /* a problem detail built here, numbers included */
+#define ETAG_SIZE        sizeof "\"-9223372036854775808\"" /* any version, quoted */
+#define RETRY_AFTER_SIZE sizeof "-2147483648"              /* any int of seconds */
 
 /* One request being handled: what every step needs to answer it. */
 typedef struct handling {
@@ -43,7 +48,7 @@ static ua_status problem(handling *h, int status, const char *code, const char *
 }
 
 static ua_status validation_problem(handling *h, const json_t *errors) {
-    char detail[64];
+    char detail[DETAIL_SIZE];
     size_t n = json_array_size(errors);
     if (n == 1)
         snprintf(detail, sizeof detail, "1 field is invalid");
@@ -73,7 +78,7 @@ static ua_status send_json(handling *h, int status, const json_t *doc) {
 }
 
 static ua_status set_etag(handling *h, long long version) {
-    char etag[32];
+    char etag[ETAG_SIZE];
     snprintf(etag, sizeof etag, "\"%lld\"", version);
     return api_response_set_header(h->resp, "ETag", etag);
 }
@@ -114,7 +119,7 @@ static ua_status ddb_failure(handling *h, ddb_status st) {
         return internal_error(h);
     ua_status s = problem(h, 503, "SERVICE_UNAVAILABLE",
                           "The service is temporarily unavailable; retry after a moment");
-    char secs[16];
+    char secs[RETRY_AFTER_SIZE];
     snprintf(secs, sizeof secs, "%d", UA_RETRY_AFTER_SECONDS);
     return s == UA_OK ? api_response_set_header(h->resp, "Retry-After", secs) : s;
 }
@@ -157,7 +162,7 @@ static bool media_type_ok(const api_request *req, bool patch) {
 /* Answers a body jansson refused: which rule it broke, never the parser's raw text (which
  * can quote bytes that are not UTF-8). */
 static ua_status json_problem(handling *h, const json_error_t *err) {
-    char detail[96];
+    char detail[DETAIL_SIZE];
     /* jansson fails without a message (and without an error code: reading one would read
      * uninitialised memory) only when it cannot allocate its lexer. */
     if (err->text[0] == '\0')
@@ -198,7 +203,7 @@ static ua_status read_body(handling *h, json_t **body) {
                                "application/merge-patch+json"
                              : "Content-Type must be application/json");
     if (n > UA_MAX_BODY_BYTES) {
-        char detail[64];
+        char detail[DETAIL_SIZE];
         snprintf(detail, sizeof detail, "The body must be at most %u bytes", UA_MAX_BODY_BYTES);
         return problem(h, 413, "PAYLOAD_TOO_LARGE", detail);
     }
@@ -485,7 +490,7 @@ static int query_value(const api_request *req, const char *name, const json_t **
     return 1;
 }
 
-/* limit: absent → the default, else a decimal integer 1..100 given once. */
+/* limit: absent → the default, else a decimal integer in the list's bounds, given once. */
 static ua_status check_limit(const api_request *req, long *limit, json_t *errors) {
     const json_t *v;
     int count = query_value(req, "limit", &v);
@@ -503,8 +508,8 @@ static ua_status check_limit(const api_request *req, long *limit, json_t *errors
         if (ok && n <= UA_LIST_MAX_LIMIT) /* stop growing: anything past the cap is refused */
             n = n * 10 + (s[i] - '0');
     }
-    if (!ok || n < 1 || n > UA_LIST_MAX_LIMIT)
-        return validate_add_error(errors, "limit", "must be an integer from 1 to 100");
+    if (!ok || n < UA_LIST_MIN_LIMIT || n > UA_LIST_MAX_LIMIT)
+        return validate_add_error(errors, "limit", MSG_LIMIT);
     *limit = n;
     return UA_OK;
 }

@@ -6,11 +6,12 @@
 
 #include <string.h>
 
-#define MSG_NAME_LENGTH "must be 1 to 100 characters"
-#define MSG_NAME_UTF8   "must be valid UTF-8"
-#define MSG_NAME_CTRL   "must not contain control characters"
-#define MSG_EMAIL       "must be a valid email address"
-#define MSG_AGE         "must be an integer from 0 to 150"
+#define MSG_NAME_LENGTH                                                                            \
+    "must be " UA_STR(UA_MIN_NAME_CODEPOINTS) " to " UA_STR(UA_MAX_NAME_CODEPOINTS) " characters"
+#define MSG_NAME_UTF8 "must be valid UTF-8"
+#define MSG_NAME_CTRL "must not contain control characters"
+#define MSG_EMAIL     "must be a valid email address"
+#define MSG_AGE       "must be an integer from " UA_STR(UA_MIN_AGE) " to " UA_STR(UA_MAX_AGE)
 
 /* Kept under the field rules' prefix for the callers that check a body's bytes (users.c). */
 bool validate_utf8(const char *s, size_t len) {
@@ -52,7 +53,7 @@ const char *validate_name(ua_span name) {
     if (name.len > 0 && !utf8_valid(name.ptr, name.len))
         return MSG_NAME_UTF8;
     size_t n = validate_codepoints(name.ptr, name.len);
-    if (n < 1 || n > UA_MAX_NAME_CODEPOINTS)
+    if (n < UA_MIN_NAME_CODEPOINTS || n > UA_MAX_NAME_CODEPOINTS)
         return MSG_NAME_LENGTH;
     /* Control characters are all single bytes, and no byte of a multi-byte sequence is one. */
     for (size_t i = 0; i < name.len; i++)
