@@ -192,7 +192,7 @@ static ua_status json_problem(handling *h, const json_error_t *err) {
  * and JSON (400) checks. Returns UA_OK with *body NULL when a problem has been answered. */
 static ua_status read_body(handling *h, json_t **body) {
     const api_request *req = h->req;
-    bool patch = strcmp(req->method, "PATCH") == 0;
+    bool patch = h->route.op == OP_UPDATE_PATCH;
     const char *p = req->body;
     size_t n = p ? req->body_len : 0;
 
@@ -639,7 +639,8 @@ static ua_status dispatch(handling *h) {
             return op_create(h);
         case OP_GET:
             return op_get(h);
-        case OP_UPDATE:
+        case OP_UPDATE_PUT:
+        case OP_UPDATE_PATCH:
             return op_update(h);
         case OP_DELETE:
             return op_delete(h);
