@@ -5,6 +5,7 @@
 #ifndef USERS_COMMON_H
 #define USERS_COMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -42,9 +43,9 @@ typedef struct ua_span {
 /* ---- Character classes shared by the parsers ---- */
 
 /* RFC 9110 tchar: what a header name, a method or a media type token is made of. */
-static inline int ua_is_tchar(unsigned char c) {
+static inline bool ua_is_tchar(unsigned char c) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return 1;
+        return true;
     return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
