@@ -83,8 +83,6 @@ static ua_status set_etag(handling *h, long long version) {
     return api_response_set_header(h->resp, "ETag", etag);
 }
 
-/* ---- Items and resources ---- */
-
 /* Answers status with the user for item, and its ETag; 500 when the item is not a user. */
 static ua_status send_user(handling *h, int status, const json_t *item) {
     json_t *user;
