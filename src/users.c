@@ -3,11 +3,11 @@
 #include "users.h"
 
 #include "http_fields.h"
-#include "page_token.h"
 #include "problem.h"
 #include "router.h"
 #include "user_expr.h"
 #include "user_item.h"
+#include "user_list.h"
 #include "validate.h"
 
 #include <stdio.h>
@@ -18,11 +18,9 @@
     "Content-Type, Authorization, X-Api-Key, X-Amz-Date, X-Amz-Security-Token, If-Match, "         \
     "Idempotency-Key"
 #define PREFLIGHT_MAX_AGE "600"
-#define MSG_LIMIT                                                                                  \
-    "must be an integer from " UA_STR(UA_LIST_MIN_LIMIT) " to " UA_STR(UA_LIST_MAX_LIMIT)
-#define DETAIL_SIZE      96u /* a problem detail built here, numbers included */
-#define ETAG_SIZE        sizeof "\"-9223372036854775808\"" /* any version, quoted */
-#define RETRY_AFTER_SIZE sizeof "-2147483648"              /* any int of seconds */
+#define DETAIL_SIZE       96u /* a problem detail built here, numbers included */
+#define ETAG_SIZE         sizeof "\"-9223372036854775808\"" /* any version, quoted */
+#define RETRY_AFTER_SIZE  sizeof "-2147483648"              /* any int of seconds */
 
 /* One request being handled: what every step needs to answer it. */
 typedef struct handling {
@@ -473,102 +471,6 @@ static ua_status op_delete(handling *h) {
 
 /* ---- List ---- */
 
-/* The one value of query parameter name: 0 when absent, 1 with *v set (NULL when it is not a
- * string), 2 when repeated. */
-static int query_value(const api_request *req, const char *name, const json_t **v) {
-    const json_t *vals = req->query ? json_object_get(req->query, name) : NULL;
-    size_t n = json_array_size(vals);
-    *v = NULL;
-    if (n == 0)
-        return 0;
-    if (n > 1)
-        return 2;
-    const json_t *first = json_array_get(vals, 0);
-    *v = json_is_string(first) ? first : NULL;
-    return 1;
-}
-
-/* limit: absent → the default, else a decimal integer in the list's bounds, given once. */
-static ua_status check_limit(const api_request *req, long *limit, json_t *errors) {
-    const json_t *v;
-    int count = query_value(req, "limit", &v);
-    *limit = UA_LIST_DEFAULT_LIMIT;
-    if (count == 0)
-        return UA_OK;
-    if (count == 2)
-        return validate_add_error(errors, "limit", "must be given once");
-    const char *s = v ? json_string_value(v) : "";
-    size_t len = v ? json_string_length(v) : 0;
-    long n = 0;
-    bool ok = len > 0;
-    for (size_t i = 0; i < len && ok; i++) {
-        ok = s[i] >= '0' && s[i] <= '9';
-        if (ok && n <= UA_LIST_MAX_LIMIT) /* stop growing: anything past the cap is refused */
-            n = n * 10 + (s[i] - '0');
-    }
-    if (!ok || n < UA_LIST_MIN_LIMIT || n > UA_LIST_MAX_LIMIT)
-        return validate_add_error(errors, "limit", MSG_LIMIT);
-    *limit = n;
-    return UA_OK;
-}
-
-static ua_status check_next_token(const api_request *req, char id[UA_UUID_LEN + 1], bool *has,
-                                  json_t *errors) {
-    const json_t *v;
-    int count = query_value(req, "nextToken", &v);
-    *has = false;
-    if (count == 0)
-        return UA_OK;
-    if (count == 2)
-        return validate_add_error(errors, "nextToken", "must be given once");
-    if (!v || !page_token_decode(string_span(v), id))
-        return validate_add_error(errors, "nextToken", "is not a token this API issued");
-    *has = true;
-    return UA_OK;
-}
-
-/* {"users":[...],"count":n,"nextToken"?} from a Scan reply; items that are not users (an
- * attribute missing) are skipped rather than failing the whole page. */
-static ua_status list_envelope(const json_t *reply, json_t **doc) {
-    json_t *users = json_array();
-    size_t i;
-    const json_t *item;
-    ua_status st = users ? UA_OK : UA_ERR_NOMEM;
-
-    json_array_foreach(json_object_get(reply, "Items"), i, item) {
-        json_t *user;
-        long long version;
-        ua_status s = user_item_to_user(item, &user, &version);
-        if (s == UA_OK && json_array_append_new(users, user) != 0)
-            s = UA_ERR_NOMEM;
-        if (s == UA_ERR_NOMEM) {
-            st = s;
-            break;
-        }
-    }
-    *doc = st == UA_OK ? json_pack("{s:O, s:I}", "users", users, "count",
-                                   (json_int_t)json_array_size(users))
-                       : NULL;
-    json_decref(users);
-    if (st == UA_OK && !*doc)
-        st = UA_ERR_NOMEM;
-
-    const json_t *last = json_object_get(reply, "LastEvaluatedKey");
-    if (st == UA_OK && last) {
-        buf token;
-        buf_init(&token, UA_MAX_NEXT_TOKEN_CHARS);
-        st = page_token_encode(last, &token);
-        if (st == UA_OK && json_object_set_new(*doc, "nextToken", json_string(buf_str(&token))))
-            st = UA_ERR_NOMEM;
-        buf_free(&token);
-    }
-    if (st != UA_OK) {
-        json_decref(*doc);
-        *doc = NULL;
-    }
-    return st;
-}
-
 static ua_status scan_users(handling *h, long limit, const char *start_id) {
     json_t *request = json_pack("{s:s, s:I, s:b}", "TableName", h->deps->table, "Limit",
                                 (json_int_t)limit, "ConsistentRead", 1);
@@ -588,7 +490,7 @@ static ua_status scan_users(handling *h, long limit, const char *start_id) {
     if (ds != DDB_OK) {
         st = ddb_failure(h, ds);
     } else {
-        st = list_envelope(reply.body, &doc);
+        st = user_list_page(reply.body, &doc);
         if (st == UA_ERR_INVALID) /* a LastEvaluatedKey that is not ours */
             st = internal_error(h);
         else if (st == UA_OK)
@@ -600,17 +502,13 @@ static ua_status scan_users(handling *h, long limit, const char *start_id) {
 }
 
 static ua_status op_list(handling *h) {
-    long limit;
-    char start[UA_UUID_LEN + 1];
-    bool has_start;
+    user_list_query q;
     json_t *errors = json_array();
-    ua_status st = errors ? check_limit(h->req, &limit, errors) : UA_ERR_NOMEM;
-    if (st == UA_OK)
-        st = check_next_token(h->req, start, &has_start, errors);
+    ua_status st = errors ? user_list_read_query(h->req, &q, errors) : UA_ERR_NOMEM;
     if (st == UA_OK && json_array_size(errors) > 0)
         st = validation_problem(h, errors);
     else if (st == UA_OK)
-        st = scan_users(h, limit, has_start ? start : NULL);
+        st = scan_users(h, q.limit, q.has_start ? q.start : NULL);
     json_decref(errors);
     return st;
 }
