@@ -5,6 +5,7 @@
 #ifndef USERS_COMMON_H
 #define USERS_COMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -16,6 +17,11 @@
 #define UA_WARN_UNUSED
 #define UA_PRINTF(f, a)
 #endif
+
+/* A constant's digits as a string literal, for the messages that state a limit: such limits
+ * are plain decimal literals (no suffix), so that the message reads "100", never "100u". */
+#define UA_STR(x)  UA_STR_(x)
+#define UA_STR_(x) #x
 
 /* One result type across the project. Modules whose callers must tell more outcomes apart have
  * their own: ddb_status (ddb.h), http_outcome (http.h), jparse_error (jparse.h). */
@@ -38,9 +44,9 @@ typedef struct ua_span {
 /* ---- Character classes shared by the parsers ---- */
 
 /* RFC 9110 tchar: what a header name, a method or a media type token is made of. */
-static inline int ua_is_tchar(unsigned char c) {
+static inline bool ua_is_tchar(unsigned char c) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return 1;
+        return true;
     return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
@@ -57,7 +63,8 @@ static inline int ua_hex_value(unsigned char c) {
 
 /* ---- The contract's limits (users-api.md) ---- */
 #define UA_MAX_BODY_BYTES       16384u /* request body after base64 decoding; 16385 is 413 */
-#define UA_MAX_NAME_CODEPOINTS  100u
+#define UA_MIN_NAME_CODEPOINTS  1
+#define UA_MAX_NAME_CODEPOINTS  100
 #define UA_MAX_EMAIL_OCTETS     254u
 #define UA_MAX_EMAIL_LOCAL      64u
 #define UA_MAX_EMAIL_DOMAIN     253u
@@ -65,6 +72,7 @@ static inline int ua_hex_value(unsigned char c) {
 #define UA_MIN_AGE              0
 #define UA_MAX_AGE              150
 #define UA_LIST_DEFAULT_LIMIT   20
+#define UA_LIST_MIN_LIMIT       1
 #define UA_LIST_MAX_LIMIT       100
 #define UA_UUID_LEN             36u  /* canonical 8-4-4-4-12 form, without NUL */
 #define UA_MAX_IF_MATCH_TAGS    16u  /* entity tags accepted in one If-Match header */

@@ -10,8 +10,6 @@
 #define USERS_DDB_H
 
 #include "common.h"
-/* Kept until users.c includes ddb_value.h itself: its AttributeValue helpers were declared here. */
-#include "ddb_value.h"
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -35,6 +35,10 @@ UA_WARN_UNUSED json_t *ddb_av_n(long long n);
  * absent or not an S. */
 UA_WARN_UNUSED const char *ddb_item_s(const json_t *item, const char *name);
 
+/* The same as the JSON string itself (borrowed from item), for a caller that shares it with
+ * another document instead of copying it. */
+UA_WARN_UNUSED json_t *ddb_item_s_json(const json_t *item, const char *name);
+
 /* The N of attribute name as an integer into *out; false (and *out untouched) when absent, not
  * an N, or not an integer that fits in a long long. */
 UA_WARN_UNUSED bool ddb_item_n(const json_t *item, const char *name, long long *out);

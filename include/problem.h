@@ -24,8 +24,4 @@ UA_WARN_UNUSED ua_status problem_write(api_response *resp, int status, const cha
                                        const char *detail, const json_t *errors,
                                        const char *request_id);
 
-/* kept until users.c calls cors_set_headers: the same, under its old name. */
-UA_WARN_UNUSED ua_status problem_cors(api_response *resp, const api_request *req,
-                                      const char *allowed_origins);
-
 #endif

@@ -21,7 +21,8 @@ typedef enum route_op {
     OP_LIST,
     OP_CREATE,
     OP_GET,
-    OP_UPDATE, /* PUT and PATCH */
+    OP_UPDATE_PUT,   /* PUT: a partial update (the contract's PUT is not a replacement) */
+    OP_UPDATE_PATCH, /* PATCH: the same update; its body may also be merge-patch+json */
     OP_DELETE
 } route_op;
 

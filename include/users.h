@@ -27,8 +27,9 @@ typedef struct users_deps {
 typedef struct users_outcome {
     const char *route;     /* "/users", "/users/{userId}" or NULL when unrouted; static */
     unsigned ddb_attempts; /* HTTP requests made to DynamoDB */
-    char ddb_error[96];    /* DynamoDB error type behind a 5xx or 4xx, "" when none */
-    const char *code;      /* problem code when the answer is an error, else NULL; static */
+    char ddb_error[UA_MAX_DDB_ERROR_TYPE]; /* DynamoDB error type behind a 5xx or 4xx, "" when none
+                                            */
+    const char *code; /* problem code when the answer is an error, else NULL; static */
 } users_outcome;
 
 /* Handles one request: resp (initialised by the caller) receives status, headers and body.
@@ -36,9 +37,5 @@ typedef struct users_outcome {
  * out of memory yields a 500 problem document, or a bare 500 when not even that fits. */
 void users_handle(const users_deps *deps, const api_request *req, int64_t deadline_ms,
                   api_response *resp, users_outcome *outcome);
-
-/* Production collaborators: the real clock and libuuid. */
-int64_t users_clock_now_ms(void *ctx);
-void users_uuid_v4(char out[UA_UUID_LEN + 1], void *ctx);
 
 #endif

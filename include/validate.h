@@ -1,7 +1,8 @@
-/* validate.h — the contract's field rules for user records (users-api.md, "The resource").
+/* validate.h — the contract's field rules for user records (users-api.md, "The resource"), and
+ * the members a create or update body may have.
  *
- * Each check takes untrusted bytes as (pointer, length) and answers NULL when the value is
- * fine, or the message a client sees in the problem document's errors[] when it is not (a
+ * Each field check takes untrusted bytes as (pointer, length) and answers NULL when the value
+ * is fine, or the message a client sees in the problem document's errors[] when it is not (a
  * static string). */
 #ifndef USERS_VALIDATE_H
 #define USERS_VALIDATE_H
@@ -33,5 +34,26 @@ const char *validate_email(ua_span email);
  * refused. null is accepted only when allow_null (update). A NULL pointer means the field is
  * absent, which is fine: age is optional. */
 const char *validate_age(const json_t *age, bool allow_null);
+
+/* ---- A create or update body ---- */
+
+/* What a create or update body asks to store, checked against the field rules. The spans and
+ * age borrow from the body. */
+typedef struct user_fields {
+    bool has_name, has_email;
+    ua_span name, email; /* trimmed */
+    const json_t *age;   /* NULL when absent; JSON null (update only) removes the age */
+} user_fields;
+
+/* Appends {"field": field, "message": message} (both copied) to errors, the array of a
+ * problem's errors[]. UA_ERR_NOMEM when out of memory. */
+UA_WARN_UNUSED ua_status validate_add_error(json_t *errors, const char *field, const char *message);
+
+/* Checks every member of body (an object, borrowed) for a create (create) or an update, filling
+ * *in, and appends an error to errors for each problem: in the body's order, then the missing
+ * fields, so that a client fixes them all in one round trip. UA_OK even when errors were added;
+ * UA_ERR_NOMEM when out of memory. */
+UA_WARN_UNUSED ua_status validate_user_fields(const json_t *body, bool create, user_fields *in,
+                                              json_t *errors);
 
 #endif

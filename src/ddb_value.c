@@ -218,9 +218,14 @@ json_t *ddb_av_n(long long n) {
     return json_pack("{s:s}", "N", tmp);
 }
 
+json_t *ddb_item_s_json(const json_t *item, const char *name) {
+    json_t *s = json_object_get(json_object_get(item, name), "S");
+    return json_is_string(s) ? s : NULL;
+}
+
 const char *ddb_item_s(const json_t *item, const char *name) {
-    const json_t *s = json_object_get(json_object_get(item, name), "S");
-    return json_is_string(s) ? json_string_value(s) : NULL;
+    const json_t *s = ddb_item_s_json(item, name);
+    return s ? json_string_value(s) : NULL;
 }
 
 bool ddb_item_n(const json_t *item, const char *name, long long *out) {

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <uuid/uuid.h>
 
 /* Everything built once at start-up and kept across invocations. */
 typedef struct app {
@@ -46,6 +47,19 @@ static void forget_secret(const char *name) {
 static bool env_true(const char *name) {
     const char *v = env_or_null(name);
     return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
+}
+
+/* The handler's production collaborators (users_deps): the wall clock and libuuid. */
+static int64_t wall_clock_ms(void *ctx) {
+    (void)ctx;
+    return ua_wall_ms();
+}
+
+static void random_uuid_v4(char out[UA_UUID_LEN + 1], void *ctx) {
+    (void)ctx;
+    uuid_t u;
+    uuid_generate_random(u);
+    uuid_unparse_lower(u, out);
 }
 
 /* Reads the configuration and builds the DynamoDB client; on failure reports an init error
@@ -84,8 +98,8 @@ static int configure(app *a) {
     a->deps = (users_deps){.table = table,
                            .allowed_origins = env_or_null("ALLOWED_ORIGINS"),
                            .ddb = ddb_client_port(a->ddb),
-                           .now_ms = users_clock_now_ms,
-                           .new_id = users_uuid_v4};
+                           .now_ms = wall_clock_ms,
+                           .new_id = random_uuid_v4};
     return 0;
 fail:
     log_message(LOG_LEVEL_ERROR, NULL, "init failed: %s", err[0] ? err : "DynamoDB client");

@@ -1,8 +1,6 @@
 /* problem.c — RFC 9457 problem documents (see problem.h). */
 #include "problem.h"
 
-#include "cors.h"
-
 const char *problem_title(int status) {
     switch (status) {
         case 400:
@@ -53,9 +51,4 @@ ua_status problem_write(api_response *resp, int status, const char *code, const 
         return st;
     resp->status = status;
     return api_response_set_header(resp, "Content-Type", PROBLEM_CONTENT_TYPE);
-}
-
-/* kept until users.c calls cors_set_headers */
-ua_status problem_cors(api_response *resp, const api_request *req, const char *allowed_origins) {
-    return cors_set_headers(resp, req, allowed_origins);
 }

@@ -34,8 +34,10 @@ static route_op users_op(const char *method) {
 static route_op user_op(const char *method) {
     if (strcmp(method, "GET") == 0)
         return OP_GET;
-    if (strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0)
-        return OP_UPDATE;
+    if (strcmp(method, "PUT") == 0)
+        return OP_UPDATE_PUT;
+    if (strcmp(method, "PATCH") == 0)
+        return OP_UPDATE_PATCH;
     if (strcmp(method, "DELETE") == 0)
         return OP_DELETE;
     return strcmp(method, "OPTIONS") == 0 ? OP_PREFLIGHT : OP_NONE;

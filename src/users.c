@@ -2,26 +2,27 @@
  * call, then the answer with the headers every response carries (users-api.md). */
 #include "users.h"
 
+#include "cors.h"
+#include "ddb_value.h"
+#include "http_fields.h"
 #include "problem.h"
 #include "router.h"
+#include "user_expr.h"
+#include "user_item.h"
+#include "user_list.h"
 #include "validate.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#include <uuid/uuid.h>
 
 #define JSON_CONTENT_TYPE "application/json; charset=utf-8"
 #define PREFLIGHT_ALLOW_HEADERS                                                                    \
     "Content-Type, Authorization, X-Api-Key, X-Amz-Date, X-Amz-Security-Token, If-Match, "         \
     "Idempotency-Key"
-#define PREFLIGHT_MAX_AGE   "600"
-#define MAX_EXPRESSION      1024u /* an expression is built from names we choose and <= 16 tags */
-#define MAX_NEXT_TOKEN_JSON ((UA_MAX_NEXT_TOKEN_CHARS / 4u) * 3u + 2u)
-#define MAX_CHARSET_CHARS   32u /* longer charset names are not "utf-8" anyway */
-/* The attribute each create and update stores its request's random token in, so that a retry
- * after a lost answer can tell its own earlier write from anybody else's (decisions.md). */
-#define WRITE_TOKEN "lastWriteToken"
+#define PREFLIGHT_MAX_AGE "600"
+#define DETAIL_SIZE       96u /* a problem detail built here, numbers included */
+#define ETAG_SIZE         sizeof "\"-9223372036854775808\"" /* any version, quoted */
+#define RETRY_AFTER_SIZE  sizeof "-2147483648"              /* any int of seconds */
 
 /* One request being handled: what every step needs to answer it. */
 typedef struct handling {
@@ -34,19 +35,10 @@ typedef struct handling {
     char token[UA_UUID_LEN + 1]; /* this request's write token; "" until a write needs one */
 } handling;
 
-/* What a create or update body asks for; spans borrow from the parsed body. */
-typedef struct user_input {
-    bool has_name, has_email;
-    ua_span name, email; /* trimmed */
-    const json_t *age;   /* NULL when absent; JSON null (update only) removes the age */
-} user_input;
-
-/* If-Match reduced to what DynamoDB must check. */
-typedef struct if_match {
-    bool conditional; /* entity tags were listed: the version must be one of versions[] */
-    size_t n;
-    long long versions[UA_MAX_IF_MATCH_TAGS];
-} if_match;
+/* The bytes of a JSON string, borrowed from it. */
+static ua_span string_span(const json_t *s) {
+    return (ua_span){json_string_value(s), json_string_length(s)};
+}
 
 /* ---- Answers ---- */
 
@@ -56,7 +48,7 @@ static ua_status problem(handling *h, int status, const char *code, const char *
 }
 
 static ua_status validation_problem(handling *h, const json_t *errors) {
-    char detail[64];
+    char detail[DETAIL_SIZE];
     size_t n = json_array_size(errors);
     if (n == 1)
         snprintf(detail, sizeof detail, "1 field is invalid");
@@ -86,96 +78,16 @@ static ua_status send_json(handling *h, int status, const json_t *doc) {
 }
 
 static ua_status set_etag(handling *h, long long version) {
-    char etag[32];
+    char etag[ETAG_SIZE];
     snprintf(etag, sizeof etag, "\"%lld\"", version);
     return api_response_set_header(h->resp, "ETag", etag);
-}
-
-/* ---- Items and resources ---- */
-
-/* ISO 8601 UTC with milliseconds: "2026-11-24T12:34:56.789Z". */
-static void format_timestamp(int64_t ms, char out[64]) {
-    int64_t secs = ms / 1000, milli = ms % 1000;
-    if (milli < 0) {
-        milli += 1000;
-        secs--;
-    }
-    time_t t = (time_t)secs;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm))
-        memset(&tm, 0, sizeof tm);
-    snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)milli);
-}
-
-/* The email as the phase 2 lookup compares it. Validated emails are ASCII, at most 254 octets. */
-static void email_lower(ua_span email, char out[UA_MAX_EMAIL_OCTETS + 1]) {
-    size_t i;
-    for (i = 0; i < email.len && i < UA_MAX_EMAIL_OCTETS; i++) {
-        char c = email.ptr[i];
-        out[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-    }
-    out[i] = '\0';
-}
-
-static json_t *av_span(ua_span s) {
-    return json_pack("{s:s%}", "S", s.ptr, s.len);
-}
-
-static json_t *user_key(const char *id) {
-    return json_pack("{s:{s:s}}", "userId", "S", id);
-}
-
-/* The string of an S attribute, borrowed; NULL when absent or not an S. */
-static json_t *item_string(const json_t *item, const char *name) {
-    json_t *s = json_object_get(json_object_get(item, name), "S");
-    return json_is_string(s) ? s : NULL;
-}
-
-/* The resource for a stored item: exactly the contract's fields, in its order. UA_ERR_INVALID
- * when a required attribute is missing or malformed (the item is not a user we wrote). */
-static ua_status item_to_user(const json_t *item, json_t **user, long long *version) {
-    static const char *const strings[] = {"userId", "name", "email"};
-    static const char *const stamps[] = {"createdAt", "updatedAt"};
-    long long age = 0;
-    bool has_age = json_object_get(item, "age") != NULL;
-
-    const json_t *id = item_string(item, "userId");
-    *user = NULL;
-    /* An id that is not canonical was not written by this API, and could not be addressed. */
-    if (!json_is_object(item) || !id ||
-        !router_is_canonical_uuid(json_string_value(id), json_string_length(id)) ||
-        !ddb_item_n(item, "version", version) || (has_age && !ddb_item_n(item, "age", &age)))
-        return UA_ERR_INVALID;
-    json_t *u = json_object();
-    if (!u)
-        return UA_ERR_NOMEM;
-    ua_status st = UA_OK;
-    for (size_t i = 0; i < 3 && st == UA_OK; i++) {
-        json_t *s = item_string(item, strings[i]);
-        st = !s ? UA_ERR_INVALID : json_object_set(u, strings[i], s) ? UA_ERR_NOMEM : UA_OK;
-    }
-    if (st == UA_OK && has_age && json_object_set_new(u, "age", json_integer(age)) != 0)
-        st = UA_ERR_NOMEM;
-    for (size_t i = 0; i < 2 && st == UA_OK; i++) {
-        json_t *s = item_string(item, stamps[i]);
-        st = !s ? UA_ERR_INVALID : json_object_set(u, stamps[i], s) ? UA_ERR_NOMEM : UA_OK;
-    }
-    if (st == UA_OK && json_object_set_new(u, "version", json_integer(*version)) != 0)
-        st = UA_ERR_NOMEM;
-    if (st != UA_OK) {
-        json_decref(u);
-        return st;
-    }
-    *user = u;
-    return UA_OK;
 }
 
 /* Answers status with the user for item, and its ETag; 500 when the item is not a user. */
 static ua_status send_user(handling *h, int status, const json_t *item) {
     json_t *user;
     long long version;
-    ua_status st = item_to_user(item, &user, &version);
+    ua_status st = user_item_to_user(item, &user, &version);
     if (st == UA_ERR_INVALID)
         return internal_error(h);
     if (st != UA_OK)
@@ -205,7 +117,7 @@ static ua_status ddb_failure(handling *h, ddb_status st) {
         return internal_error(h);
     ua_status s = problem(h, 503, "SERVICE_UNAVAILABLE",
                           "The service is temporarily unavailable; retry after a moment");
-    char secs[16];
+    char secs[RETRY_AFTER_SIZE];
     snprintf(secs, sizeof secs, "%d", UA_RETRY_AFTER_SECONDS);
     return s == UA_OK ? api_response_set_header(h->resp, "Retry-After", secs) : s;
 }
@@ -219,7 +131,7 @@ static const json_t *old_item(const ddb_reply *reply) {
 /* Whether the item a failed condition returned carries this request's write token: an earlier
  * attempt of this very request was applied and its answer lost. */
 static bool written_by_this_request(const handling *h, const ddb_reply *reply) {
-    const char *token = ddb_item_s(old_item(reply), WRITE_TOKEN);
+    const char *token = ddb_item_s(old_item(reply), USER_ITEM_WRITE_TOKEN);
     return reply->maybe_applied && h->token[0] && token && strcmp(token, h->token) == 0;
 }
 
@@ -234,115 +146,21 @@ static ua_status condition_failure(handling *h, const ddb_reply *reply) {
 
 /* ---- Media type, size and JSON ---- */
 
-static bool is_ows(char c) {
-    return c == ' ' || c == '\t';
-}
-
-static size_t skip_ows(const char *s, size_t len, size_t i) {
-    while (i < len && is_ows(s[i]))
-        i++;
-    return i;
-}
-
-static size_t skip_token(const char *s, size_t len, size_t i) {
-    while (i < len && ua_is_tchar((unsigned char)s[i]))
-        i++;
-    return i;
-}
-
-static bool span_ieq(const char *s, size_t len, const char *lit) {
-    size_t n = strlen(lit);
-    if (len != n)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char a = s[i], b = lit[i];
-        if (a >= 'A' && a <= 'Z')
-            a = (char)(a - 'A' + 'a');
-        if (a != b)
-            return false;
-    }
-    return true;
-}
-
-/* A parameter value at s[*i]: a token or a quoted-string, unescaped into val (truncated
- * past cap, which the caller treats as "not utf-8"). false when malformed. */
-static bool param_value(const char *s, size_t len, size_t *i, char *val, size_t cap, size_t *vlen) {
-    size_t j = *i, n = 0;
-    if (j < len && s[j] == '"') {
-        for (j++; j < len && s[j] != '"'; j++) {
-            if (s[j] == '\\' && ++j == len)
-                return false;
-            if ((unsigned char)s[j] < 0x20 && s[j] != '\t')
-                return false;
-            if (n < cap)
-                val[n] = s[j];
-            n++;
-        }
-        if (j == len)
-            return false;
-        j++;
-    } else {
-        size_t end = skip_token(s, len, j);
-        if (end == j)
-            return false;
-        for (; j < end; j++, n++)
-            if (n < cap)
-                val[n] = s[j];
-    }
-    *i = j;
-    *vlen = n;
-    return true;
-}
-
-/* Parameters after the media type: *( OWS ";" OWS [ name "=" value ] ). A charset, when
- * given, must be utf-8: JSON has no other encoding on the wire. */
-static bool params_ok(const char *s, size_t len, size_t i) {
-    char val[MAX_CHARSET_CHARS];
-    for (;;) {
-        i = skip_ows(s, len, i);
-        if (i == len)
-            return true;
-        if (s[i] != ';')
-            return false;
-        i = skip_ows(s, len, i + 1);
-        if (i == len || s[i] == ';')
-            continue;
-        size_t name = i;
-        i = skip_token(s, len, i);
-        if (i == name || i == len || s[i] != '=')
-            return false;
-        size_t name_len = i - name, vlen;
-        i++;
-        if (!param_value(s, len, &i, val, sizeof val, &vlen))
-            return false;
-        if (span_ieq(s + name, name_len, "charset") &&
-            (vlen > sizeof val || !span_ieq(val, vlen, "utf-8")))
-            return false;
-    }
-}
+static const char *const JSON_TYPES[] = {"application/json", NULL};
+static const char *const PATCH_TYPES[] = {"application/json", "application/merge-patch+json", NULL};
 
 /* Content-Type: exactly one, application/json (or, for PATCH, application/merge-patch+json). */
 static bool media_type_ok(const api_request *req, bool patch) {
     const json_t *vals = req->headers ? json_object_get(req->headers, "content-type") : NULL;
     const json_t *v = json_array_size(vals) == 1 ? json_array_get(vals, 0) : NULL;
-    if (!json_is_string(v))
-        return false;
-    const char *s = json_string_value(v);
-    size_t len = json_string_length(v);
-    size_t start = skip_ows(s, len, 0);
-    size_t type_end = skip_token(s, len, start);
-    if (type_end < len && s[type_end] == '/')
-        type_end = skip_token(s, len, type_end + 1);
-    size_t tlen = type_end - start;
-    bool json = span_ieq(s + start, tlen, "application/json") ||
-                (patch && span_ieq(s + start, tlen, "application/merge-patch+json"));
-    return json && params_ok(s, len, type_end);
+    return json_is_string(v) &&
+           http_media_type_is(string_span(v), patch ? PATCH_TYPES : JSON_TYPES);
 }
 
 /* Answers a body jansson refused: which rule it broke, never the parser's raw text (which
  * can quote bytes that are not UTF-8). */
 static ua_status json_problem(handling *h, const json_error_t *err) {
-    char detail[96];
+    char detail[DETAIL_SIZE];
     /* jansson fails without a message (and without an error code: reading one would read
      * uninitialised memory) only when it cannot allocate its lexer. */
     if (err->text[0] == '\0')
@@ -372,7 +190,7 @@ static ua_status json_problem(handling *h, const json_error_t *err) {
  * and JSON (400) checks. Returns UA_OK with *body NULL when a problem has been answered. */
 static ua_status read_body(handling *h, json_t **body) {
     const api_request *req = h->req;
-    bool patch = strcmp(req->method, "PATCH") == 0;
+    bool patch = h->route.op == OP_UPDATE_PATCH;
     const char *p = req->body;
     size_t n = p ? req->body_len : 0;
 
@@ -383,7 +201,7 @@ static ua_status read_body(handling *h, json_t **body) {
                                "application/merge-patch+json"
                              : "Content-Type must be application/json");
     if (n > UA_MAX_BODY_BYTES) {
-        char detail[64];
+        char detail[DETAIL_SIZE];
         snprintf(detail, sizeof detail, "The body must be at most %u bytes", UA_MAX_BODY_BYTES);
         return problem(h, 413, "PAYLOAD_TOO_LARGE", detail);
     }
@@ -410,231 +228,31 @@ static ua_status read_body(handling *h, json_t **body) {
     return UA_OK;
 }
 
-/* ---- Field rules ---- */
-
-static ua_status add_error(json_t *errors, const char *field, const char *message) {
-    json_t *e = json_pack("{s:s, s:s}", "field", field, "message", message);
-    if (!e)
-        return UA_ERR_NOMEM;
-    return json_array_append_new(errors, e) == 0 ? UA_OK : UA_ERR_NOMEM;
-}
-
-static ua_status string_field(const json_t *v, const char *field, const char *(*check)(ua_span),
-                              ua_span *out, json_t *errors) {
-    if (!json_is_string(v))
-        return add_error(errors, field, "must be a string");
-    *out = validate_trim((ua_span){json_string_value(v), json_string_length(v)});
-    const char *msg = check(*out);
-    return msg ? add_error(errors, field, msg) : UA_OK;
-}
-
-static bool is_server_field(const char *key) {
-    return strcmp(key, "userId") == 0 || strcmp(key, "createdAt") == 0 ||
-           strcmp(key, "updatedAt") == 0 || strcmp(key, "version") == 0;
-}
-
-/* Checks every member of body, collecting every problem into errors (in the body's order,
- * then the missing fields) so that a client fixes them all in one round trip. */
-static ua_status check_fields(const json_t *body, bool create, user_input *in, json_t *errors) {
-    const char *key;
-    json_t *v;
-    ua_status st = UA_OK;
-
-    memset(in, 0, sizeof *in);
-    json_object_foreach((json_t *)body, key, v) {
-        if (strcmp(key, "name") == 0) {
-            in->has_name = true;
-            st = string_field(v, key, validate_name, &in->name, errors);
-        } else if (strcmp(key, "email") == 0) {
-            in->has_email = true;
-            st = string_field(v, key, validate_email, &in->email, errors);
-        } else if (strcmp(key, "age") == 0) {
-            in->age = v;
-            const char *msg = validate_age(v, !create);
-            st = msg ? add_error(errors, key, msg) : UA_OK;
-        } else {
-            st = add_error(errors, key,
-                           is_server_field(key) ? "is set by the server" : "is not a known field");
-        }
-        if (st != UA_OK)
-            return st;
-    }
-    if (create) {
-        if (!in->has_name)
-            st = add_error(errors, "name", "is required");
-        if (st == UA_OK && !in->has_email)
-            st = add_error(errors, "email", "is required");
-    } else if (!in->has_name && !in->has_email && !in->age) {
-        st = add_error(errors, "body", "must contain at least one of name, email, age");
-    }
-    return st;
-}
-
 /* ---- If-Match ---- */
 
-static bool is_etagc(unsigned char c) {
-    return c == 0x21 || (c >= 0x23 && c <= 0x7E) || c >= 0x80;
-}
-
-/* A strong tag can only match when it is a version as we write it: canonical decimal. */
-static void add_version(if_match *m, const char *s, size_t len) {
-    long long v = 0;
-    if (len < 1 || len > 18 || s[0] < '1' || s[0] > '9')
-        return;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return;
-        v = v * 10 + (s[i] - '0');
-    }
-    for (size_t i = 0; i < m->n; i++)
-        if (m->versions[i] == v)
-            return;
-    m->versions[m->n++] = v;
-}
-
-/* One entity-tag at s[*i]; adds its version when it is strong. false when malformed. */
-static bool parse_etag(const char *s, size_t len, size_t *i, if_match *m) {
-    size_t j = *i;
-    bool weak = false;
-    if (len - j >= 2 && s[j] == 'W' && s[j + 1] == '/') {
-        weak = true; /* a weak tag never matches under If-Match's strong comparison */
-        j += 2;
-    }
-    if (j == len || s[j] != '"')
-        return false;
-    size_t start = ++j;
-    while (j < len && is_etagc((unsigned char)s[j]))
-        j++;
-    if (j == len || s[j] != '"')
-        return false;
-    if (!weak)
-        add_version(m, s + start, j - start);
-    *i = j + 1;
-    return true;
-}
-
-/* One field value: "*" or a comma-separated list of entity tags (empty elements allowed, as
- * in every HTTP list). Counts tags and stars so the caller can check the whole header. */
-static bool parse_if_match_value(const char *s, size_t len, if_match *m, size_t *tags,
-                                 size_t *stars) {
-    size_t i = 0;
-    for (;;) {
-        i = skip_ows(s, len, i);
-        if (i == len)
-            return true;
-        if (s[i] == ',') {
-            i++;
-            continue;
-        }
-        if (s[i] == '*') {
-            (*stars)++;
-            i++;
-        } else {
-            if (++*tags > UA_MAX_IF_MATCH_TAGS || !parse_etag(s, len, &i, m))
-                return false;
-        }
-        i = skip_ows(s, len, i);
-        if (i < len && s[i] != ',')
-            return false;
-    }
-}
-
-/* If-Match, every field line of it (repeats form one list, as HTTP says). Adds an error for
- * the field "If-Match" when it is malformed. When nothing listed can match, the condition
- * asks for version 0, which is never written: DynamoDB still tells 404 from 412. */
-static ua_status check_if_match(const api_request *req, if_match *m, json_t *errors) {
+/* If-Match, every field line of it, into m; adds an error for the field "If-Match" when it is
+ * malformed. When tags were listed but none can match, the condition asks for version 0, which
+ * is never written: DynamoDB still tells 404 from 412. */
+static ua_status check_if_match(const api_request *req, http_if_match *m, json_t *errors) {
     const json_t *vals = req->headers ? json_object_get(req->headers, "if-match") : NULL;
-    size_t tags = 0, stars = 0, i;
     const json_t *v;
+    size_t i;
     bool ok = true;
 
-    memset(m, 0, sizeof *m);
+    http_if_match_init(m);
     if (json_array_size(vals) == 0)
         return UA_OK;
     json_array_foreach(vals, i, v) {
-        ok = ok && json_is_string(v) &&
-             parse_if_match_value(json_string_value(v), json_string_length(v), m, &tags, &stars);
+        ok = ok && json_is_string(v) && http_if_match_add_line(m, string_span(v));
     }
-    if (ok && stars + tags > 0 && (stars == 0 || (stars == 1 && tags == 0))) {
-        m->conditional = tags > 0;
+    if (ok && http_if_match_finish(m)) {
         if (m->conditional && m->n == 0)
             m->versions[m->n++] = 0;
         return UA_OK;
     }
-    memset(m, 0, sizeof *m);
-    return add_error(errors, "If-Match", "must be \"*\" or a list of entity tags like \"3\"");
-}
-
-/* ---- Expressions ---- */
-
-/* An expression under construction, with the names and values it refers to. */
-typedef struct expr {
-    buf text;
-    json_t *names;
-    json_t *values;
-} expr;
-
-static ua_status expr_init(expr *e) {
-    buf_init(&e->text, MAX_EXPRESSION);
-    e->names = json_object();
-    e->values = json_object();
-    return e->names && e->values ? UA_OK : UA_ERR_NOMEM;
-}
-
-static void expr_free(expr *e) {
-    buf_free(&e->text);
-    json_decref(e->names);
-    json_decref(e->values);
-}
-
-/* Records "#attr" → attr; DynamoDB reserves words like "name", so every attribute is aliased. */
-static ua_status expr_name(expr *e, const char *attr) {
-    char alias[32];
-    snprintf(alias, sizeof alias, "#%s", attr);
-    return json_object_set_new(e->names, alias, json_string(attr)) == 0 ? UA_OK : UA_ERR_NOMEM;
-}
-
-/* Records ":name" → value (stolen). */
-static ua_status expr_value(expr *e, const char *name, json_t *value) {
-    char alias[32];
-    snprintf(alias, sizeof alias, ":%s", name);
-    return value && json_object_set_new(e->values, alias, value) == 0 ? UA_OK : UA_ERR_NOMEM;
-}
-
-/* Appends ", #attr = :value" (without the comma first) to a SET clause; value is stolen. */
-static ua_status expr_set(expr *e, const char *attr, const char *value_name, json_t *value) {
-    bool first = e->text.len == strlen("SET "); /* nothing but the keyword yet */
-    ua_status st = buf_appendf(&e->text, "%s#%s = :%s", first ? "" : ", ", attr, value_name);
-    if (st == UA_OK)
-        st = expr_name(e, attr);
-    if (st == UA_OK)
-        return expr_value(e, value_name, value);
-    json_decref(value);
-    return st;
-}
-
-/* "attribute_exists(userId)"; for an update, " AND (attribute_not_exists(#lastWriteToken) OR
- * #lastWriteToken <> :token)" (true on the first attempt, false on a retry of a write that was
- * applied); and " AND #version IN (:v0, ...)" when If-Match lists tags. The token's name and
- * value are the update expression's. */
-static ua_status condition(const if_match *m, bool guard_token, expr *cond, expr *vars) {
-    ua_status st = buf_append_str(&cond->text, "attribute_exists(userId)");
-    if (st == UA_OK && guard_token)
-        st = buf_append_str(&cond->text, " AND (attribute_not_exists(#" WRITE_TOKEN
-                                         ") OR #" WRITE_TOKEN " <> :token)");
-    if (st != UA_OK || !m->conditional)
-        return st;
-    st = buf_append_str(&cond->text, " AND #version IN (");
-    for (size_t i = 0; i < m->n && st == UA_OK; i++) {
-        char name[24];
-        snprintf(name, sizeof name, "v%zu", i);
-        st = buf_appendf(&cond->text, "%s:%s", i ? ", " : "", name);
-        if (st == UA_OK)
-            st = expr_value(vars, name, ddb_av_n(m->versions[i]));
-    }
-    if (st == UA_OK)
-        st = buf_append_char(&cond->text, ')');
-    return st == UA_OK ? expr_name(vars, "version") : st;
+    http_if_match_init(m);
+    return validate_add_error(errors, "If-Match",
+                              "must be \"*\" or a list of entity tags like \"3\"");
 }
 
 /* ---- Operations ---- */
@@ -652,7 +270,7 @@ static ua_status op_preflight(handling *h) {
 
 static ua_status op_get(handling *h) {
     json_t *request = json_pack("{s:s, s:o, s:b}", "TableName", h->deps->table, "Key",
-                                user_key(h->route.user_id), "ConsistentRead", 1);
+                                user_item_key(h->route.user_id), "ConsistentRead", 1);
     if (!request)
         return UA_ERR_NOMEM;
     ddb_reply reply;
@@ -671,28 +289,13 @@ static ua_status op_get(handling *h) {
     return st;
 }
 
-/* The item a create writes. emailLower is stored now, never returned, so that the phase 2
- * case-insensitive lookup and uniqueness need no migration; nor is the write token. */
-static ua_status new_item(handling *h, const user_input *in, json_t **item) {
-    char id[UA_UUID_LEN + 1], now[64], lower[UA_MAX_EMAIL_OCTETS + 1];
-
+/* The item a create writes: a new id, then this request's write token. */
+static ua_status new_item(handling *h, const user_fields *in, json_t **item) {
+    char id[UA_UUID_LEN + 1];
     h->deps->new_id(id, h->deps->id_ctx);
-    format_timestamp(h->deps->now_ms(h->deps->clock_ctx), now);
-    email_lower(in->email, lower);
-
+    int64_t now = h->deps->now_ms(h->deps->clock_ctx);
     h->deps->new_id(h->token, h->deps->id_ctx);
-    *item = json_pack("{s:o, s:o, s:o, s:o, s:o}", "userId", ddb_av_s(id), "name",
-                      av_span(in->name), "email", av_span(in->email), "emailLower", ddb_av_s(lower),
-                      WRITE_TOKEN, ddb_av_s(h->token));
-    if (!*item)
-        return UA_ERR_NOMEM;
-    if (in->age && json_object_set_new(*item, "age", ddb_av_n(json_integer_value(in->age))) != 0)
-        return UA_ERR_NOMEM;
-    if (json_object_set_new(*item, "createdAt", ddb_av_s(now)) != 0 ||
-        json_object_set_new(*item, "updatedAt", ddb_av_s(now)) != 0 ||
-        json_object_set_new(*item, "version", ddb_av_n(1)) != 0)
-        return UA_ERR_NOMEM;
-    return UA_OK;
+    return user_item_new(in, id, h->token, now, item);
 }
 
 static ua_status put_user(handling *h, const json_t *item) {
@@ -726,12 +329,12 @@ static ua_status put_user(handling *h, const json_t *item) {
 
 static ua_status op_create(handling *h) {
     json_t *body, *errors = NULL, *item = NULL;
-    user_input in;
+    user_fields in;
     ua_status st = read_body(h, &body);
     if (st != UA_OK || !body)
         return st;
     errors = json_array();
-    st = errors ? check_fields(body, true, &in, errors) : UA_ERR_NOMEM;
+    st = errors ? validate_user_fields(body, true, &in, errors) : UA_ERR_NOMEM;
     if (st == UA_OK && json_array_size(errors) > 0)
         st = validation_problem(h, errors);
     else if (st == UA_OK && (st = new_item(h, &in, &item)) == UA_OK)
@@ -739,42 +342,6 @@ static ua_status op_create(handling *h) {
     json_decref(item);
     json_decref(errors);
     json_decref(body);
-    return st;
-}
-
-/* The SET (and REMOVE) expression of an update. version and updatedAt change on every
- * successful update, even when no value does. */
-static ua_status update_expression(handling *h, const user_input *in, expr *e) {
-    char now[64];
-    ua_status st = buf_append_str(&e->text, "SET ");
-
-    if (st == UA_OK && in->has_name)
-        st = expr_set(e, "name", "name", av_span(in->name));
-    if (st == UA_OK && in->has_email) {
-        char lower[UA_MAX_EMAIL_OCTETS + 1];
-        email_lower(in->email, lower);
-        st = expr_set(e, "email", "email", av_span(in->email));
-        if (st == UA_OK)
-            st = expr_set(e, "emailLower", "emailLower", ddb_av_s(lower));
-    }
-    if (st == UA_OK && json_is_integer(in->age))
-        st = expr_set(e, "age", "age", ddb_av_n(json_integer_value(in->age)));
-    format_timestamp(h->deps->now_ms(h->deps->clock_ctx), now);
-    if (st == UA_OK)
-        st = expr_set(e, "updatedAt", "now", ddb_av_s(now));
-    if (st == UA_OK)
-        st = expr_set(e, WRITE_TOKEN, "token", ddb_av_s(h->token));
-    if (st == UA_OK)
-        st = buf_append_str(&e->text, ", #version = #version + :one");
-    if (st == UA_OK)
-        st = expr_name(e, "version");
-    if (st == UA_OK)
-        st = expr_value(e, "one", ddb_av_n(1));
-    if (st == UA_OK && json_is_null(in->age)) {
-        st = buf_append_str(&e->text, " REMOVE #age");
-        if (st == UA_OK)
-            st = expr_name(e, "age");
-    }
     return st;
 }
 
@@ -795,28 +362,29 @@ static ua_status write_failure(handling *h, ddb_status ds, const ddb_reply *repl
     return condition_failure(h, reply);
 }
 
-static ua_status update_user(handling *h, const user_input *in, const if_match *m) {
-    expr set, cond;
+static ua_status update_user(handling *h, const user_fields *in, const http_if_match *m) {
+    user_expr set, cond;
     h->deps->new_id(h->token, h->deps->id_ctx);
-    ua_status st = expr_init(&set);
-    if (expr_init(&cond) != UA_OK) /* both initialised, so both can be freed */
+    int64_t now = h->deps->now_ms(h->deps->clock_ctx);
+    ua_status st = user_expr_init(&set);
+    if (user_expr_init(&cond) != UA_OK) /* both initialised, so both can be freed */
         st = UA_ERR_NOMEM;
     if (st == UA_OK)
-        st = update_expression(h, in, &set);
+        st = user_expr_update(&set, in, now, h->token);
     if (st == UA_OK)
-        st = condition(m, true, &cond, &set);
+        st = user_expr_condition(&cond, &set, true, m->versions, m->n);
     json_t *request = NULL;
     if (st == UA_OK) {
-        request =
-            json_pack("{s:s, s:o, s:s, s:s, s:O, s:O, s:s, s:s}", "TableName", h->deps->table,
-                      "Key", user_key(h->route.user_id), "UpdateExpression", buf_str(&set.text),
-                      "ConditionExpression", buf_str(&cond.text), "ExpressionAttributeNames",
-                      set.names, "ExpressionAttributeValues", set.values, "ReturnValues", "ALL_NEW",
-                      "ReturnValuesOnConditionCheckFailure", "ALL_OLD");
+        request = json_pack("{s:s, s:o, s:s, s:s, s:O, s:O, s:s, s:s}", "TableName", h->deps->table,
+                            "Key", user_item_key(h->route.user_id), "UpdateExpression",
+                            buf_str(&set.text), "ConditionExpression", buf_str(&cond.text),
+                            "ExpressionAttributeNames", set.names, "ExpressionAttributeValues",
+                            set.values, "ReturnValues", "ALL_NEW",
+                            "ReturnValuesOnConditionCheckFailure", "ALL_OLD");
         st = request ? UA_OK : UA_ERR_NOMEM;
     }
-    expr_free(&set);
-    expr_free(&cond);
+    user_expr_free(&set);
+    user_expr_free(&cond);
     if (st != UA_OK)
         return st;
 
@@ -835,13 +403,13 @@ static ua_status update_user(handling *h, const user_input *in, const if_match *
 
 static ua_status op_update(handling *h) {
     json_t *body, *errors;
-    user_input in;
-    if_match m;
+    user_fields in;
+    http_if_match m;
     ua_status st = read_body(h, &body);
     if (st != UA_OK || !body)
         return st;
     errors = json_array();
-    st = errors ? check_fields(body, false, &in, errors) : UA_ERR_NOMEM;
+    st = errors ? validate_user_fields(body, false, &in, errors) : UA_ERR_NOMEM;
     if (st == UA_OK)
         st = check_if_match(h->req, &m, errors);
     if (st == UA_OK && json_array_size(errors) > 0)
@@ -853,16 +421,16 @@ static ua_status op_update(handling *h) {
     return st;
 }
 
-static ua_status delete_user(handling *h, const if_match *m) {
-    expr cond;
-    ua_status st = expr_init(&cond);
+static ua_status delete_user(handling *h, const http_if_match *m) {
+    user_expr cond;
+    ua_status st = user_expr_init(&cond);
     if (st == UA_OK)
-        st = condition(m, false, &cond, &cond);
+        st = user_expr_condition(&cond, &cond, false, m->versions, m->n);
     json_t *request = NULL;
     if (st == UA_OK) {
         request = json_pack("{s:s, s:o, s:s, s:s}", "TableName", h->deps->table, "Key",
-                            user_key(h->route.user_id), "ConditionExpression", buf_str(&cond.text),
-                            "ReturnValuesOnConditionCheckFailure", "ALL_OLD");
+                            user_item_key(h->route.user_id), "ConditionExpression",
+                            buf_str(&cond.text), "ReturnValuesOnConditionCheckFailure", "ALL_OLD");
         /* DynamoDB refuses empty name and value maps: send them only when used. */
         if (request && json_object_size(cond.names) > 0 &&
             (json_object_set(request, "ExpressionAttributeNames", cond.names) != 0 ||
@@ -872,7 +440,7 @@ static ua_status delete_user(handling *h, const if_match *m) {
         }
         st = request ? UA_OK : UA_ERR_NOMEM;
     }
-    expr_free(&cond);
+    user_expr_free(&cond);
     if (st != UA_OK)
         return st;
 
@@ -892,7 +460,7 @@ static ua_status delete_user(handling *h, const if_match *m) {
 }
 
 static ua_status op_delete(handling *h) {
-    if_match m;
+    http_if_match m;
     json_t *errors = json_array();
     ua_status st = errors ? check_if_match(h->req, &m, errors) : UA_ERR_NOMEM;
     if (st == UA_OK && json_array_size(errors) > 0)
@@ -903,197 +471,15 @@ static ua_status op_delete(handling *h) {
     return st;
 }
 
-/* ---- List and its page token ---- */
-
-static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static int b64url_value(char c) {
-    const char *p = c ? strchr(B64URL, c) : NULL;
-    return p ? (int)(p - B64URL) : -1;
-}
-
-/* base64url without padding, strictly: the alphabet only, no impossible length, and the
- * unused low bits of the last character zero, so each key has exactly one token. */
-static bool b64url_decode(const char *s, size_t len, unsigned char *out, size_t cap,
-                          size_t *out_len) {
-    unsigned acc = 0, bits = 0;
-    size_t n = 0;
-    if (len % 4 == 1)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64url_value(s[i]);
-        if (v < 0)
-            return false;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (n == cap)
-                return false;
-            out[n++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    if (acc != 0)
-        return false;
-    *out_len = n;
-    return true;
-}
-
-static ua_status b64url_encode(const unsigned char *p, size_t len, buf *out) {
-    ua_status st = UA_OK;
-    unsigned acc = 0, bits = 0;
-    for (size_t i = 0; i < len && st == UA_OK; i++) {
-        acc = (acc << 8) | p[i];
-        bits += 8;
-        while (bits >= 6 && st == UA_OK) {
-            bits -= 6;
-            st = buf_append_char(out, B64URL[(acc >> bits) & 63]);
-        }
-        acc &= (1u << bits) - 1;
-    }
-    if (st == UA_OK && bits > 0)
-        st = buf_append_char(out, B64URL[(acc << (6 - bits)) & 63]);
-    return st;
-}
-
-/* The one value of query parameter name: 0 when absent, 1 with *v set (NULL when it is not a
- * string), 2 when repeated. */
-static int query_value(const api_request *req, const char *name, const json_t **v) {
-    const json_t *vals = req->query ? json_object_get(req->query, name) : NULL;
-    size_t n = json_array_size(vals);
-    *v = NULL;
-    if (n == 0)
-        return 0;
-    if (n > 1)
-        return 2;
-    const json_t *first = json_array_get(vals, 0);
-    *v = json_is_string(first) ? first : NULL;
-    return 1;
-}
-
-/* limit: absent → the default, else a decimal integer 1..100 given once. */
-static ua_status check_limit(const api_request *req, long *limit, json_t *errors) {
-    const json_t *v;
-    int count = query_value(req, "limit", &v);
-    *limit = UA_LIST_DEFAULT_LIMIT;
-    if (count == 0)
-        return UA_OK;
-    if (count == 2)
-        return add_error(errors, "limit", "must be given once");
-    const char *s = v ? json_string_value(v) : "";
-    size_t len = v ? json_string_length(v) : 0;
-    long n = 0;
-    bool ok = len > 0;
-    for (size_t i = 0; i < len && ok; i++) {
-        ok = s[i] >= '0' && s[i] <= '9';
-        if (ok && n <= UA_LIST_MAX_LIMIT) /* stop growing: anything past the cap is refused */
-            n = n * 10 + (s[i] - '0');
-    }
-    if (!ok || n < 1 || n > UA_LIST_MAX_LIMIT)
-        return add_error(errors, "limit", "must be an integer from 1 to 100");
-    *limit = n;
-    return UA_OK;
-}
-
-/* The user id a page token carries: the token must decode to exactly {"userId":{"S":<id>}}. */
-static bool token_user_id(const char *s, size_t len, char id[UA_UUID_LEN + 1]) {
-    unsigned char raw[MAX_NEXT_TOKEN_JSON];
-    size_t n;
-    if (len == 0 || len > UA_MAX_NEXT_TOKEN_CHARS || !b64url_decode(s, len, raw, sizeof raw, &n))
-        return false;
-    json_t *key = json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, NULL);
-    const json_t *av = json_object_size(key) == 1 ? json_object_get(key, "userId") : NULL;
-    const json_t *v = json_object_size(av) == 1 ? json_object_get(av, "S") : NULL;
-    bool ok =
-        json_is_string(v) && router_is_canonical_uuid(json_string_value(v), json_string_length(v));
-    if (ok)
-        memcpy(id, json_string_value(v), UA_UUID_LEN + 1);
-    json_decref(key);
-    return ok;
-}
-
-static ua_status check_next_token(const api_request *req, char id[UA_UUID_LEN + 1], bool *has,
-                                  json_t *errors) {
-    const json_t *v;
-    int count = query_value(req, "nextToken", &v);
-    *has = false;
-    if (count == 0)
-        return UA_OK;
-    if (count == 2)
-        return add_error(errors, "nextToken", "must be given once");
-    if (!v || !token_user_id(json_string_value(v), json_string_length(v), id))
-        return add_error(errors, "nextToken", "is not a token this API issued");
-    *has = true;
-    return UA_OK;
-}
-
-/* The token for LastEvaluatedKey, rebuilt from its id so that it always decodes back. */
-static ua_status next_token(const json_t *last_key, buf *token) {
-    json_t *s = item_string(last_key, "userId");
-    if (!s || !router_is_canonical_uuid(json_string_value(s), json_string_length(s)))
-        return UA_ERR_INVALID;
-    json_t *key = user_key(json_string_value(s));
-    if (!key)
-        return UA_ERR_NOMEM;
-    buf raw;
-    buf_init(&raw, MAX_NEXT_TOKEN_JSON);
-    ua_status st = buf_append_json(&raw, key);
-    if (st == UA_OK)
-        st = b64url_encode((const unsigned char *)buf_str(&raw), raw.len, token);
-    buf_free(&raw);
-    json_decref(key);
-    return st;
-}
-
-/* {"users":[...],"count":n,"nextToken"?} from a Scan reply; items that are not users (an
- * attribute missing) are skipped rather than failing the whole page. */
-static ua_status list_envelope(const json_t *reply, json_t **doc) {
-    json_t *users = json_array();
-    size_t i;
-    const json_t *item;
-    ua_status st = users ? UA_OK : UA_ERR_NOMEM;
-
-    json_array_foreach(json_object_get(reply, "Items"), i, item) {
-        json_t *user;
-        long long version;
-        ua_status s = item_to_user(item, &user, &version);
-        if (s == UA_OK && json_array_append_new(users, user) != 0)
-            s = UA_ERR_NOMEM;
-        if (s == UA_ERR_NOMEM) {
-            st = s;
-            break;
-        }
-    }
-    *doc = st == UA_OK ? json_pack("{s:O, s:I}", "users", users, "count",
-                                   (json_int_t)json_array_size(users))
-                       : NULL;
-    json_decref(users);
-    if (st == UA_OK && !*doc)
-        st = UA_ERR_NOMEM;
-
-    const json_t *last = json_object_get(reply, "LastEvaluatedKey");
-    if (st == UA_OK && last) {
-        buf token;
-        buf_init(&token, UA_MAX_NEXT_TOKEN_CHARS);
-        st = next_token(last, &token);
-        if (st == UA_OK && json_object_set_new(*doc, "nextToken", json_string(buf_str(&token))))
-            st = UA_ERR_NOMEM;
-        buf_free(&token);
-    }
-    if (st != UA_OK) {
-        json_decref(*doc);
-        *doc = NULL;
-    }
-    return st;
-}
+/* ---- List ---- */
 
 static ua_status scan_users(handling *h, long limit, const char *start_id) {
     json_t *request = json_pack("{s:s, s:I, s:b}", "TableName", h->deps->table, "Limit",
                                 (json_int_t)limit, "ConsistentRead", 1);
     if (!request)
         return UA_ERR_NOMEM;
-    if (start_id && json_object_set_new(request, "ExclusiveStartKey", user_key(start_id)) != 0) {
+    if (start_id &&
+        json_object_set_new(request, "ExclusiveStartKey", user_item_key(start_id)) != 0) {
         json_decref(request);
         return UA_ERR_NOMEM;
     }
@@ -1106,7 +492,7 @@ static ua_status scan_users(handling *h, long limit, const char *start_id) {
     if (ds != DDB_OK) {
         st = ddb_failure(h, ds);
     } else {
-        st = list_envelope(reply.body, &doc);
+        st = user_list_page(reply.body, &doc);
         if (st == UA_ERR_INVALID) /* a LastEvaluatedKey that is not ours */
             st = internal_error(h);
         else if (st == UA_OK)
@@ -1118,17 +504,13 @@ static ua_status scan_users(handling *h, long limit, const char *start_id) {
 }
 
 static ua_status op_list(handling *h) {
-    long limit;
-    char start[UA_UUID_LEN + 1];
-    bool has_start;
+    user_list_query q;
     json_t *errors = json_array();
-    ua_status st = errors ? check_limit(h->req, &limit, errors) : UA_ERR_NOMEM;
-    if (st == UA_OK)
-        st = check_next_token(h->req, start, &has_start, errors);
+    ua_status st = errors ? user_list_read_query(h->req, &q, errors) : UA_ERR_NOMEM;
     if (st == UA_OK && json_array_size(errors) > 0)
         st = validation_problem(h, errors);
     else if (st == UA_OK)
-        st = scan_users(h, limit, has_start ? start : NULL);
+        st = scan_users(h, q.limit, q.has_start ? q.start : NULL);
     json_decref(errors);
     return st;
 }
@@ -1155,7 +537,8 @@ static ua_status dispatch(handling *h) {
             return op_create(h);
         case OP_GET:
             return op_get(h);
-        case OP_UPDATE:
+        case OP_UPDATE_PUT:
+        case OP_UPDATE_PATCH:
             return op_update(h);
         case OP_DELETE:
             return op_delete(h);
@@ -1170,7 +553,7 @@ static ua_status common_headers(handling *h) {
     if (st == UA_OK)
         st = api_response_set_header(h->resp, "X-Content-Type-Options", "nosniff");
     if (st == UA_OK)
-        st = problem_cors(h->resp, h->req, h->deps->allowed_origins);
+        st = cors_set_headers(h->resp, h->req, h->deps->allowed_origins);
     return st;
 }
 
@@ -1217,19 +600,4 @@ void users_handle(const users_deps *deps, const api_request *req, int64_t deadli
         st = common_headers(&h);
     if (st != UA_OK || resp->status == 0)
         answer_internal(&h);
-}
-
-int64_t users_clock_now_ms(void *ctx) {
-    (void)ctx;
-    struct timespec ts;
-    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
-        return 0;
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void users_uuid_v4(char out[UA_UUID_LEN + 1], void *ctx) {
-    (void)ctx;
-    uuid_t u;
-    uuid_generate_random(u);
-    uuid_unparse_lower(u, out);
 }

@@ -1,5 +1,5 @@
-/* validate.c — the contract's field rules: strict UTF-8 (utf8.c), name, email and age (see
- * validate.h). */
+/* validate.c — the contract's field rules: strict UTF-8 (utf8.c), name, email and age, and the
+ * members a create or update body may have (see validate.h). */
 #include "validate.h"
 
 #include "span.h"
@@ -7,11 +7,12 @@
 
 #include <string.h>
 
-#define MSG_NAME_LENGTH "must be 1 to 100 characters"
-#define MSG_NAME_UTF8   "must be valid UTF-8"
-#define MSG_NAME_CTRL   "must not contain control characters"
-#define MSG_EMAIL       "must be a valid email address"
-#define MSG_AGE         "must be an integer from 0 to 150"
+#define MSG_NAME_LENGTH                                                                            \
+    "must be " UA_STR(UA_MIN_NAME_CODEPOINTS) " to " UA_STR(UA_MAX_NAME_CODEPOINTS) " characters"
+#define MSG_NAME_UTF8 "must be valid UTF-8"
+#define MSG_NAME_CTRL "must not contain control characters"
+#define MSG_EMAIL     "must be a valid email address"
+#define MSG_AGE       "must be an integer from " UA_STR(UA_MIN_AGE) " to " UA_STR(UA_MAX_AGE)
 
 /* Kept under the field rules' prefix for the callers that check a body's bytes (users.c). */
 bool validate_utf8(const char *s, size_t len) {
@@ -41,7 +42,7 @@ const char *validate_name(ua_span name) {
     if (name.len > 0 && !utf8_valid(name.ptr, name.len))
         return MSG_NAME_UTF8;
     size_t n = validate_codepoints(name.ptr, name.len);
-    if (n < 1 || n > UA_MAX_NAME_CODEPOINTS)
+    if (n < UA_MIN_NAME_CODEPOINTS || n > UA_MAX_NAME_CODEPOINTS)
         return MSG_NAME_LENGTH;
     /* Control characters are all single bytes, and no byte of a multi-byte sequence is one. */
     for (size_t i = 0; i < name.len; i++)
@@ -145,4 +146,69 @@ const char *validate_age(const json_t *age, bool allow_null) {
     if (v < UA_MIN_AGE || v > UA_MAX_AGE)
         return MSG_AGE;
     return NULL;
+}
+
+/* ---- A create or update body ---- */
+
+ua_status validate_add_error(json_t *errors, const char *field, const char *message) {
+    json_t *e = json_pack("{s:s, s:s}", "field", field, "message", message);
+    if (!e)
+        return UA_ERR_NOMEM;
+    return json_array_append_new(errors, e) == 0 ? UA_OK : UA_ERR_NOMEM;
+}
+
+static ua_status string_field(const json_t *v, const char *field, const char *(*check)(ua_span),
+                              ua_span *out, json_t *errors) {
+    if (!json_is_string(v))
+        return validate_add_error(errors, field, "must be a string");
+    *out = validate_trim((ua_span){json_string_value(v), json_string_length(v)});
+    const char *msg = check(*out);
+    return msg ? validate_add_error(errors, field, msg) : UA_OK;
+}
+
+static bool is_server_field(const char *key) {
+    return strcmp(key, "userId") == 0 || strcmp(key, "createdAt") == 0 ||
+           strcmp(key, "updatedAt") == 0 || strcmp(key, "version") == 0;
+}
+
+/* One member of the body: a field it may set, checked, or an error. */
+static ua_status check_member(const char *key, const json_t *v, bool create, user_fields *in,
+                              json_t *errors) {
+    if (strcmp(key, "name") == 0) {
+        in->has_name = true;
+        return string_field(v, key, validate_name, &in->name, errors);
+    }
+    if (strcmp(key, "email") == 0) {
+        in->has_email = true;
+        return string_field(v, key, validate_email, &in->email, errors);
+    }
+    if (strcmp(key, "age") == 0) {
+        in->age = v;
+        const char *msg = validate_age(v, !create);
+        return msg ? validate_add_error(errors, key, msg) : UA_OK;
+    }
+    return validate_add_error(
+        errors, key, is_server_field(key) ? "is set by the server" : "is not a known field");
+}
+
+ua_status validate_user_fields(const json_t *body, bool create, user_fields *in, json_t *errors) {
+    const char *key;
+    json_t *v;
+    ua_status st = UA_OK;
+
+    memset(in, 0, sizeof *in);
+    json_object_foreach((json_t *)body, key, v) {
+        st = check_member(key, v, create, in, errors);
+        if (st != UA_OK)
+            return st;
+    }
+    if (create) {
+        if (!in->has_name)
+            st = validate_add_error(errors, "name", "is required");
+        if (st == UA_OK && !in->has_email)
+            st = validate_add_error(errors, "email", "is required");
+    } else if (!in->has_name && !in->has_email && !in->age) {
+        st = validate_add_error(errors, "body", "must contain at least one of name, email, age");
+    }
+    return st;
 }

@@ -39,8 +39,8 @@ static const route_case CASES[] = {
 
     /* /users/{userId} with a canonical id */
     {"GET", "/users/" UUID, ROUTE_USER, OP_GET, true},
-    {"PUT", "/users/" UUID, ROUTE_USER, OP_UPDATE, true},
-    {"PATCH", "/users/" UUID, ROUTE_USER, OP_UPDATE, true},
+    {"PUT", "/users/" UUID, ROUTE_USER, OP_UPDATE_PUT, true},
+    {"PATCH", "/users/" UUID, ROUTE_USER, OP_UPDATE_PATCH, true},
     {"DELETE", "/users/" UUID, ROUTE_USER, OP_DELETE, true},
     {"OPTIONS", "/users/" UUID, ROUTE_USER, OP_PREFLIGHT, true},
     {"POST", "/users/" UUID, ROUTE_USER, OP_NONE, true},

@@ -1426,21 +1426,6 @@ static void test_cors_any_origin(void **state) {
 
 /* ---- Collaborators and robustness ---- */
 
-static void test_production_clock_and_ids(void **state) {
-    (void)state;
-    int64_t now = users_clock_now_ms(NULL);
-    assert_true(now > 1577836800000LL); /* after 2020-01-01 */
-    char a[UA_UUID_LEN + 1], b[UA_UUID_LEN + 1];
-    users_uuid_v4(a, NULL);
-    users_uuid_v4(b, NULL);
-    assert_int_equal(strlen(a), UA_UUID_LEN);
-    assert_string_not_equal(a, b);
-    assert_int_equal(a[14], '4');           /* version 4 */
-    assert_non_null(strchr("89ab", a[19])); /* RFC 4122 variant */
-    for (size_t i = 0; i < UA_UUID_LEN; i++)
-        assert_true(a[i] == '-' || (a[i] >= '0' && a[i] <= '9') || (a[i] >= 'a' && a[i] <= 'f'));
-}
-
 /* The request id is echoed in problems as given (a Lambda id when API Gateway had none). */
 static void test_request_id_in_problems(void **state) {
     t *x = *state;
@@ -1566,7 +1551,6 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_failed_is_500_without_leak, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cors_origin_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cors_any_origin, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_production_clock_and_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_id_in_problems, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_memory_is_500, setup, teardown),
     };

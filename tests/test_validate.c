@@ -427,6 +427,69 @@ static void test_age(void **state) {
     assert_null(validate_age(NULL, true));
 }
 
+/* ---- A create or update body ---- */
+
+/* Checks body (JSON text) and fails unless the errors serialise to want_errors. */
+static void check_body(const char *body_json, bool create, user_fields *in,
+                       const char *want_errors) {
+    json_t *body = json_loads(body_json, 0, NULL);
+    json_t *errors = json_array();
+    assert_non_null(body);
+    assert_non_null(errors);
+    assert_int_equal(validate_user_fields(body, create, in, errors), UA_OK);
+    char *got = json_dumps(errors, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_non_null(got);
+    if (strcmp(got, want_errors) != 0)
+        fail_msg("%s: got %s, want %s", body_json, got, want_errors);
+    free(got);
+    json_decref(errors);
+    json_decref(body);
+}
+
+static void test_body_fields(void **state) {
+    (void)state;
+    user_fields in;
+    json_t *body = json_loads("{\"name\":\" Ada \",\"email\":\"a@b.io\",\"age\":36}", 0, NULL);
+    json_t *errors = json_array();
+    assert_int_equal(validate_user_fields(body, true, &in, errors), UA_OK);
+    assert_int_equal(json_array_size(errors), 0);
+    assert_true(in.has_name && in.has_email);
+    assert_int_equal(in.name.len, 3); /* trimmed, borrowed from the body */
+    assert_memory_equal(in.name.ptr, "Ada", 3);
+    assert_int_equal(in.email.len, 6);
+    assert_ptr_equal(in.age, json_object_get(body, "age"));
+    json_decref(errors);
+    json_decref(body);
+
+    /* Every problem, in the body's order, then the missing fields. */
+    check_body("{\"version\":2,\"name\":7,\"x\":1,\"age\":null,\"userId\":\"u\"}", true, &in,
+               "[{\"field\":\"version\",\"message\":\"is set by the server\"},"
+               "{\"field\":\"name\",\"message\":\"must be a string\"},"
+               "{\"field\":\"x\",\"message\":\"is not a known field\"},"
+               "{\"field\":\"age\",\"message\":\"" MSG_AGE "\"},"
+               "{\"field\":\"userId\",\"message\":\"is set by the server\"},"
+               "{\"field\":\"email\",\"message\":\"is required\"}]");
+    check_body("{}", true, &in,
+               "[{\"field\":\"name\",\"message\":\"is required\"},"
+               "{\"field\":\"email\",\"message\":\"is required\"}]");
+    check_body("{\"name\":\"\",\"email\":\"x\"}", true, &in,
+               "[{\"field\":\"name\",\"message\":\"" MSG_LENGTH "\"},"
+               "{\"field\":\"email\",\"message\":\"" MSG_EMAIL "\"}]");
+
+    /* An update needs one field; null removes the age. */
+    check_body("{}", false, &in,
+               "[{\"field\":\"body\",\"message\":"
+               "\"must contain at least one of name, email, age\"}]");
+    check_body("{\"age\":null}", false, &in, "[]");
+    assert_true(json_is_null(in.age));
+    assert_false(in.has_name || in.has_email);
+    check_body("{\"createdAt\":\"x\",\"updatedAt\":\"x\"}", false, &in,
+               "[{\"field\":\"createdAt\",\"message\":\"is set by the server\"},"
+               "{\"field\":\"updatedAt\",\"message\":\"is set by the server\"},"
+               "{\"field\":\"body\",\"message\":"
+               "\"must contain at least one of name, email, age\"}]");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_table),
@@ -441,6 +504,7 @@ int main(void) {
         cmocka_unit_test(test_email_lengths),
         cmocka_unit_test(test_email_label_lengths),
         cmocka_unit_test(test_age),
+        cmocka_unit_test(test_body_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
