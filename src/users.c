@@ -58,6 +58,15 @@ static ua_status validation_problem(handling *h, const json_t *errors) {
     return problem_write(h->resp, 400, "VALIDATION_FAILED", detail, errors, h->req->request_id);
 }
 
+/* After the checks: true when they failed (*st) or found errors, which are then answered with
+ * a 400 (into *st); either way the operation does not run. */
+static bool stopped_by_checks(handling *h, ua_status *st, const json_t *errors) {
+    bool found = json_array_size(errors) > 0;
+    if (*st == UA_OK && found)
+        *st = validation_problem(h, errors);
+    return *st != UA_OK || found;
+}
+
 static ua_status not_found(handling *h) {
     return problem(h, 404, "NOT_FOUND",
                    h->route.resource == ROUTE_USER ? "No user has this id"
@@ -335,9 +344,7 @@ static ua_status op_create(handling *h) {
         return st;
     errors = json_array();
     st = errors ? validate_user_fields(body, true, &in, errors) : UA_ERR_NOMEM;
-    if (st == UA_OK && json_array_size(errors) > 0)
-        st = validation_problem(h, errors);
-    else if (st == UA_OK && (st = new_item(h, &in, &item)) == UA_OK)
+    if (!stopped_by_checks(h, &st, errors) && (st = new_item(h, &in, &item)) == UA_OK)
         st = put_user(h, item);
     json_decref(item);
     json_decref(errors);
@@ -412,9 +419,7 @@ static ua_status op_update(handling *h) {
     st = errors ? validate_user_fields(body, false, &in, errors) : UA_ERR_NOMEM;
     if (st == UA_OK)
         st = check_if_match(h->req, &m, errors);
-    if (st == UA_OK && json_array_size(errors) > 0)
-        st = validation_problem(h, errors);
-    else if (st == UA_OK)
+    if (!stopped_by_checks(h, &st, errors))
         st = update_user(h, &in, &m);
     json_decref(errors);
     json_decref(body);
@@ -463,9 +468,7 @@ static ua_status op_delete(handling *h) {
     http_if_match m;
     json_t *errors = json_array();
     ua_status st = errors ? check_if_match(h->req, &m, errors) : UA_ERR_NOMEM;
-    if (st == UA_OK && json_array_size(errors) > 0)
-        st = validation_problem(h, errors);
-    else if (st == UA_OK)
+    if (!stopped_by_checks(h, &st, errors))
         st = delete_user(h, &m);
     json_decref(errors);
     return st;
@@ -507,9 +510,7 @@ static ua_status op_list(handling *h) {
     user_list_query q;
     json_t *errors = json_array();
     ua_status st = errors ? user_list_read_query(h->req, &q, errors) : UA_ERR_NOMEM;
-    if (st == UA_OK && json_array_size(errors) > 0)
-        st = validation_problem(h, errors);
-    else if (st == UA_OK)
+    if (!stopped_by_checks(h, &st, errors))
         st = scan_users(h, q.limit, q.has_start ? q.start : NULL);
     json_decref(errors);
     return st;
