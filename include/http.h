@@ -29,6 +29,7 @@ typedef struct http_call {
     long timeout_ms;         /* whole call; 0 = no limit (Runtime API /next waits forever) */
     long connect_timeout_ms; /* 0 = curl's default */
     size_t max_response;     /* body bytes kept at most; more is HTTP_TOO_BIG */
+    bool secret_headers;     /* a header carries a credential: our copies are wiped after use */
 } http_call;
 
 /* How a call ended, from the transport's point of view (an HTTP 500 is HTTP_DONE). */

@@ -293,47 +293,75 @@ enum {
 /* A member of a proxy event and the types API Gateway sends it as. */
 typedef struct event_member {
     const char *keys[3]; /* the member's path from the root; unused entries NULL */
+    size_t top_len;      /* strlen(keys[0]) */
     unsigned types;
 } event_member;
+
+#define TOP(key, types)                                                                            \
+    { {key, NULL, NULL}, sizeof key - 1, types }
+#define NESTED(k0, k1, k2, types)                                                                  \
+    { {k0, k1, k2}, sizeof k0 - 1, types }
 
 /* Every top-level member of both payload formats, and what the parser reads of
  * requestContext. null is allowed only where API Gateway sends it for "none" (the maps,
  * cookies, body). Values inside the maps and arrays, and the rest of requestContext, are not
  * checked here: they are read only where they are strings. */
 static const event_member EVENT_MEMBERS[] = {
-    {{"version"}, JT_STRING},
-    {{"resource"}, JT_STRING},
-    {{"routeKey"}, JT_STRING},
-    {{"httpMethod"}, JT_STRING},
-    {{"path"}, JT_STRING},
-    {{"rawPath"}, JT_STRING},
-    {{"rawQueryString"}, JT_STRING},
-    {{"cookies"}, JT_ARRAY | JT_NULL},
-    {{"headers"}, JT_OBJECT | JT_NULL},
-    {{"multiValueHeaders"}, JT_OBJECT | JT_NULL},
-    {{"queryStringParameters"}, JT_OBJECT | JT_NULL},
-    {{"multiValueQueryStringParameters"}, JT_OBJECT | JT_NULL},
-    {{"pathParameters"}, JT_OBJECT | JT_NULL},
-    {{"stageVariables"}, JT_OBJECT | JT_NULL},
-    {{"body"}, JT_STRING | JT_NULL},
-    {{"isBase64Encoded"}, JT_BOOLEAN},
-    {{"requestContext"}, JT_OBJECT},
-    {{"requestContext", "requestId"}, JT_STRING},
-    {{"requestContext", "stage"}, JT_STRING},
-    {{"requestContext", "http"}, JT_OBJECT},
-    {{"requestContext", "http", "method"}, JT_STRING},
-    {{"requestContext", "http", "path"}, JT_STRING},
+    TOP("version", JT_STRING),
+    TOP("resource", JT_STRING),
+    TOP("routeKey", JT_STRING),
+    TOP("httpMethod", JT_STRING),
+    TOP("path", JT_STRING),
+    TOP("rawPath", JT_STRING),
+    TOP("rawQueryString", JT_STRING),
+    TOP("cookies", JT_ARRAY | JT_NULL),
+    TOP("headers", JT_OBJECT | JT_NULL),
+    TOP("multiValueHeaders", JT_OBJECT | JT_NULL),
+    TOP("queryStringParameters", JT_OBJECT | JT_NULL),
+    TOP("multiValueQueryStringParameters", JT_OBJECT | JT_NULL),
+    TOP("pathParameters", JT_OBJECT | JT_NULL),
+    TOP("stageVariables", JT_OBJECT | JT_NULL),
+    TOP("body", JT_STRING | JT_NULL),
+    TOP("isBase64Encoded", JT_BOOLEAN),
+    TOP("requestContext", JT_OBJECT),
+    NESTED("requestContext", "requestId", NULL, JT_STRING),
+    NESTED("requestContext", "stage", NULL, JT_STRING),
+    NESTED("requestContext", "http", NULL, JT_OBJECT),
+    NESTED("requestContext", "http", "method", JT_STRING),
+    NESTED("requestContext", "http", "path", JT_STRING),
 };
+#define N_EVENT_MEMBERS (sizeof EVENT_MEMBERS / sizeof EVENT_MEMBERS[0])
+
+static bool type_allowed(const event_member *m, const json_t *v) {
+    return (m->types & 1u << json_typeof(v)) != 0;
+}
 
 /* Whether every member of EVENT_MEMBERS that root has is of a type API Gateway sends it as.
- * A member under a parent that is not an object is not looked for: the parent's entry fails. */
+ * The top level is checked in one walk over the members the event has (a look-up per row
+ * would hash every name); the few deeper rows are looked up. A member under a parent that is
+ * not an object is not looked for: the parent's row fails. */
 static bool members_well_typed(const json_t *root) {
-    for (size_t i = 0; i < sizeof EVENT_MEMBERS / sizeof EVENT_MEMBERS[0]; i++) {
+    const char *key;
+    size_t key_len;
+    json_t *v;
+    json_object_keylen_foreach((json_t *)root, key, key_len, v) {
+        for (size_t i = 0; i < N_EVENT_MEMBERS && !EVENT_MEMBERS[i].keys[1]; i++) {
+            const event_member *m = &EVENT_MEMBERS[i];
+            if (m->top_len == key_len && memcmp(m->keys[0], key, key_len) == 0) {
+                if (!type_allowed(m, v))
+                    return false;
+                break;
+            }
+        }
+    }
+    for (size_t i = 0; i < N_EVENT_MEMBERS; i++) {
         const event_member *m = &EVENT_MEMBERS[i];
-        const json_t *v = root;
-        for (size_t k = 0; v && k < sizeof m->keys / sizeof m->keys[0] && m->keys[k]; k++)
-            v = json_object_get(v, m->keys[k]);
-        if (v && !(m->types & 1u << json_typeof(v)))
+        if (!m->keys[1])
+            continue;
+        const json_t *n = root;
+        for (size_t k = 0; n && k < sizeof m->keys / sizeof m->keys[0] && m->keys[k]; k++)
+            n = json_object_get(n, m->keys[k]);
+        if (n && !type_allowed(m, n))
             return false;
     }
     return true;

@@ -23,11 +23,11 @@ void buf_init_secret(buf *b, size_t max) {
     b->wipe = true;
 }
 
-/* Overwrites the whole block of a secret-holding buffer: a formatting attempt that did not fit
- * may have left bytes past len. */
+/* Overwrites what a secret-holding buffer holds: its bytes and the NUL after them. Nothing past
+ * that was ever written but by a failed format, which wipes it at once (buf_vappendf). */
 static void wipe(buf *b) {
     if (b->wipe && b->data)
-        OPENSSL_cleanse(b->data, b->cap);
+        OPENSSL_cleanse(b->data, b->len + 1);
 }
 
 /* realloc, except that a secret-holding buffer's old block is wiped before it is freed. */
@@ -105,8 +105,11 @@ ua_status buf_vappendf(buf *b, const char *fmt, va_list ap) {
     if (st == UA_OK)
         b->len += (size_t)n;
     va_end(again);
-    if (st != UA_OK && b->data)
-        b->data[b->len] = '\0'; /* a failed first try wrote past len: the buffer is unchanged */
+    if (st != UA_OK && b->data) {
+        if (b->wipe) /* a failed first try wrote past len */
+            OPENSSL_cleanse(b->data + b->len, b->cap - b->len);
+        b->data[b->len] = '\0'; /* the buffer is unchanged */
+    }
     return st;
 }
 

@@ -505,6 +505,7 @@ static verdict attempt(ddb_client *c, const char *target, size_t body_len, int64
         .timeout_ms = (long)timeout_ms,
         .connect_timeout_ms = (long)connect_ms,
         .max_response = UA_MAX_DDB_RESPONSE,
+        .secret_headers = true,
     };
     http_outcome out = http_perform(c->http, &call, &c->res);
     /* The signature is done with: wipe it (the Authorization buf is wiped when next reset). */

@@ -14,7 +14,7 @@
 struct http_client {
     CURL *easy; /* kept across calls: its connection cache is the keep-alive */
     char *ca_file;
-    buf line; /* one request header being formatted for curl; may hold a secret, so wiped */
+    buf line; /* one request header being formatted for curl; wiped when it may hold a secret */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -82,7 +82,7 @@ http_client *http_client_new(const char *ca_file) {
     http_client *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    buf_init_secret(&c->line, HTTP_MAX_HEADER_LINE);
+    buf_init(&c->line, HTTP_MAX_HEADER_LINE);
     if (ca_file && !(c->ca_file = strdup(ca_file)))
         goto fail;
     if (!(c->easy = curl_easy_init()) || !setup_handle(c))
@@ -159,10 +159,11 @@ static int on_send(void *userdata, char *primary_ip, char *local_ip, int primary
     return CURL_PREREQFUNC_OK;
 }
 
-/* Frees a header list after wiping each line: Authorization and X-Amz-Security-Token are in
- * there. (curl's own copy of the request, in its send buffer, is not ours to wipe.) */
-static void free_headers(struct curl_slist *list) {
-    for (struct curl_slist *l = list; l; l = l->next)
+/* Frees a header list, wiping each line first when one may hold a secret (Authorization,
+ * X-Amz-Security-Token). (curl's own copy of the request, in its send buffer, is not ours to
+ * wipe.) */
+static void free_headers(struct curl_slist *list, bool wipe) {
+    for (struct curl_slist *l = list; wipe && l; l = l->next)
         OPENSSL_cleanse(l->data, strlen(l->data));
     curl_slist_free_all(list);
 }
@@ -186,6 +187,7 @@ static ua_status build_headers(http_client *c, const http_call *call, struct cur
     static const http_header off[] = {{"Expect", NULL}, {"Accept", NULL}};
     struct curl_slist *list = NULL, *next;
     *out = NULL;
+    c->line.wipe = call->secret_headers; /* each reset below then wipes the line before */
     for (size_t i = 0; i < call->n_headers + 2; i++) {
         ua_status s;
         if (i < call->n_headers)
@@ -198,7 +200,7 @@ static ua_status build_headers(http_client *c, const http_call *call, struct cur
             s = UA_ERR_NOMEM;
         if (s != UA_OK) {
             buf_reset(&c->line);
-            free_headers(list);
+            free_headers(list, call->secret_headers);
             return s;
         }
         list = next;
@@ -298,14 +300,14 @@ http_outcome http_perform(http_client *c, const http_call *call, http_result *r)
     }
     c->errbuf[0] = '\0';
     if (!set_call_options(c->easy, call, headers, &st)) {
-        free_headers(headers);
+        free_headers(headers, call->secret_headers);
         set_error(r, "curl refused an option");
         return HTTP_FAILED;
     }
     CURLcode rc = curl_easy_perform(c->easy);
     /* The list must not outlive this call but the handle still points at it. */
     curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
-    free_headers(headers);
+    free_headers(headers, call->secret_headers);
     r->sends = st.sends;
 
     http_outcome out = outcome_of(rc, &st);
@@ -333,10 +335,17 @@ bool http_parse_date(ua_span date, int64_t *epoch_s) {
 }
 
 bool http_result_header(const http_result *r, const char *name, ua_span *value) {
-    ua_span rest = {r->headers.data, r->headers.len}, line, field, v;
-    while (ua_span_split(&rest, '\n', &line)) {
-        if (ua_span_cut(line, ':', &field, &v) && ua_span_eq_ignore_case(field, name)) {
-            *value = ua_span_trim(v, UA_OWS "\r");
+    const char *p = r->headers.data, *end = p + r->headers.len;
+    size_t name_len = strlen(name);
+    /* memchr over the block rather than span.h's split: this runs several times per call. */
+    for (const char *eol; p && p < end; p = eol + 1) {
+        eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            eol = end;
+        const char *colon = memchr(p, ':', (size_t)(eol - p));
+        if (colon && (size_t)(colon - p) == name_len &&
+            ua_span_eq_ignore_case((ua_span){p, name_len}, name)) {
+            *value = ua_span_trim((ua_span){colon + 1, (size_t)(eol - colon - 1)}, UA_OWS "\r");
             return true;
         }
     }

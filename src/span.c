@@ -2,6 +2,7 @@
 #include "span.h"
 
 #include <string.h>
+#include <strings.h>
 
 ua_span ua_span_from_cstr(const char *s) {
     return s ? (ua_span){s, strlen(s)} : (ua_span){NULL, 0};
@@ -29,16 +30,11 @@ bool ua_span_eq(ua_span a, ua_span b) {
     return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
 }
 
-static char ascii_lower(char c) {
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
-/* Whether the n bytes at a and at b are the same ignoring ASCII case. */
+/* Whether the n bytes at a and at b are the same ignoring ASCII case. b (a literal) holds no
+ * NUL; a NUL in a makes them differ, as strncasecmp, which the process (never calling
+ * setlocale) runs in the C locale: ASCII case only, and several times faster than a loop. */
 static bool same_ignore_case(const char *a, const char *b, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (ascii_lower(a[i]) != ascii_lower(b[i]))
-            return false;
-    return true;
+    return strncasecmp(a, b, n) == 0;
 }
 
 bool ua_span_eq_ignore_case(ua_span s, const char *lit) {

@@ -74,12 +74,25 @@ static void test_secret_buffer_is_wiped_on_reset(void **state) {
     assert_true(b.cap > 64);
     assert_memory_equal(b.data, "Signature=0123456789abcdef00-secret-", 36);
     const char *data = b.data;
-    size_t cap = b.cap;
+    size_t held = b.len + 1;
     buf_reset(&b);
-    assert_ptr_equal(b.data, data);  /* the memory is kept for reuse ... */
-    for (size_t i = 0; i < cap; i++) /* ... and holds nothing of the secret */
+    assert_ptr_equal(b.data, data);   /* the memory is kept for reuse ... */
+    for (size_t i = 0; i < held; i++) /* ... and holds nothing of the secret */
         if (data[i] != 0)
             fail_msg("byte %zu survived the reset", i);
+    buf_free(&b);
+
+    /* A format that does not fit the limit wrote past len before it failed: wiped at once. */
+    buf_init_secret(&b, 40);
+    assert_int_equal(buf_append_str(&b, "token="), UA_OK);
+    assert_int_equal(buf_appendf(&b, "%s", "0123456789abcdefghij"), UA_OK); /* cap is now 41 */
+    assert_int_equal(b.cap, 41);
+    assert_int_equal(buf_appendf(&b, "%s", "SECRETSECRETSECRET"), UA_ERR_TOO_BIG);
+    assert_int_equal(b.len, 26);
+    assert_string_equal(b.data, "token=0123456789abcdefghij");
+    for (size_t i = b.len; i < b.cap; i++)
+        if (b.data[i] != 0)
+            fail_msg("byte %zu of a failed format survived", i);
     buf_free(&b);
 
     buf plain; /* an ordinary buffer is not wiped: resetting costs nothing */
