@@ -298,9 +298,9 @@ typedef struct event_member {
 } event_member;
 
 #define TOP(key, types)                                                                            \
-    { {key, NULL, NULL}, sizeof key - 1, types }
+    { {key, NULL, NULL}, sizeof(key) - 1, types }
 #define NESTED(k0, k1, k2, types)                                                                  \
-    { {k0, k1, k2}, sizeof k0 - 1, types }
+    { {k0, k1, k2}, sizeof(k0) - 1, types }
 
 /* Every top-level member of both payload formats, and what the parser reads of
  * requestContext. null is allowed only where API Gateway sends it for "none" (the maps,
