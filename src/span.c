@@ -34,7 +34,7 @@ bool ua_span_eq(ua_span a, ua_span b) {
  * NUL; a NUL in a makes them differ, as strncasecmp, which the process (never calling
  * setlocale) runs in the C locale: ASCII case only, and several times faster than a loop. */
 static bool same_ignore_case(const char *a, const char *b, size_t n) {
-    return strncasecmp(a, b, n) == 0;
+    return n == 0 || strncasecmp(a, b, n) == 0; /* an empty span may have a NULL ptr */
 }
 
 bool ua_span_eq_ignore_case(ua_span s, const char *lit) {
