@@ -21,23 +21,23 @@ static int g_fd = 1;
 
 static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 
-static int parse_level(const char *s, log_level *out) {
+static bool parse_level(const char *s, log_level *out) {
     for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
         if (s && strcasecmp(s, level_names[i]) == 0) {
             *out = (log_level)i;
-            return 1;
+            return true;
         }
     }
     /* Lambda's own names for the two levels we fold together. */
     if (s && strcasecmp(s, "TRACE") == 0) {
         *out = LOG_LEVEL_DEBUG;
-        return 1;
+        return true;
     }
     if (s && strcasecmp(s, "FATAL") == 0) {
         *out = LOG_LEVEL_ERROR;
-        return 1;
+        return true;
     }
-    return 0;
+    return false;
 }
 
 void log_init_from_env(void) {

@@ -5,6 +5,7 @@
 #include "http.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,14 +58,14 @@ void rt_invocation_free(rt_invocation *inv) {
 }
 
 /* Copies a header value into a fixed field; false when absent or too long to be genuine. */
-static int copy_header(const http_result *r, const char *name, char *out, size_t out_len) {
+static bool copy_header(const http_result *r, const char *name, char *out, size_t out_len) {
     ua_span v;
     out[0] = '\0';
     if (!http_result_header(r, name, &v) || v.len == 0 || v.len >= out_len)
-        return 0;
+        return false;
     memcpy(out, v.ptr, v.len);
     out[v.len] = '\0';
-    return 1;
+    return true;
 }
 
 /* _X_AMZN_TRACE_ID lives in this one buffer, handed to putenv and rewritten in place. setenv
@@ -87,14 +88,14 @@ static void set_trace_env(const char *trace_id) {
 }
 
 /* Request ids become part of a URL path: allow only what Lambda's ids are made of. */
-static int safe_request_id(const char *id) {
+static bool safe_request_id(const char *id) {
     if (!*id)
-        return 0;
+        return false;
     for (const char *p = id; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
               *p == '-' || *p == '_' || *p == '.'))
-            return 0;
-    return 1;
+            return false;
+    return true;
 }
 
 ua_status rt_next(rt_client *c, rt_invocation *inv) {

@@ -18,6 +18,7 @@
 #include <openssl/params.h>
 #include <openssl/sha.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +40,12 @@ static int lower(int c) {
 }
 
 /* RFC 3986 unreserved: the only bytes SigV4 leaves unencoded. */
-static int is_unreserved(unsigned char c) {
+static bool is_unreserved(unsigned char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '.' || c == '_' || c == '~';
 }
 
-static int is_ws(unsigned char c) {
+static bool is_ws(unsigned char c) {
     return c == ' ' || c == '\t';
 }
 
@@ -57,46 +58,46 @@ static void hex_lower(const unsigned char *in, size_t n, char *out) {
 }
 
 /* Whether s is a non-empty token of at most max bytes. */
-static int is_token(const char *s, size_t max) {
+static bool is_token(const char *s, size_t max) {
     size_t n = 0;
     for (; s[n]; n++)
         if (n >= max || !ua_is_tchar((unsigned char)s[n]))
-            return 0;
+            return false;
     return n > 0;
 }
 
 /* Whether a header value is sendable: bounded, no control characters but tab. */
-static int value_ok(const char *v, size_t *len) {
+static bool value_ok(const char *v, size_t *len) {
     size_t n = 0;
     for (; v[n]; n++) {
         unsigned char c = (unsigned char)v[n];
         if (n >= SIGV4_MAX_HEADER_VALUE_LEN || (c < 0x20 && c != '\t') || c == 0x7f)
-            return 0;
+            return false;
     }
     *len = n;
-    return 1;
+    return true;
 }
 
 /* Region, service: they end up in the scope, where '/' or spaces would change its meaning. */
-static int scope_part_ok(const char *s) {
+static bool scope_part_ok(const char *s) {
     size_t n = 0;
     for (; s[n]; n++) {
         unsigned char c = (unsigned char)s[n];
         if (n >= SIGV4_MAX_SCOPE_PART_LEN ||
             !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '-' || c == '_' || c == '.'))
-            return 0;
+            return false;
     }
     return n > 0;
 }
 
 /* Access key id: printable, and free of the '/', ',' and spaces that delimit Credential=. */
-static int key_id_ok(const char *s) {
+static bool key_id_ok(const char *s) {
     size_t n = 0;
     for (; s[n]; n++) {
         unsigned char c = (unsigned char)s[n];
         if (n >= SIGV4_MAX_KEY_LEN || c <= 0x20 || c >= 0x7f || c == '/' || c == ',')
-            return 0;
+            return false;
     }
     return n > 0;
 }
@@ -132,22 +133,22 @@ static const EVP_MAC_CTX *hmac_template(void) {
     return cached;
 }
 
-/* SHA-256 of data into out; 0 when OpenSSL fails. */
-static int sha256(const void *data, size_t len, unsigned char out[SHA256_DIGEST_LENGTH]) {
+/* SHA-256 of data into out; false when OpenSSL fails. */
+static bool sha256(const void *data, size_t len, unsigned char out[SHA256_DIGEST_LENGTH]) {
     const EVP_MD *md = sha256_md();
     unsigned int out_len = 0;
     return md && EVP_Digest(data, len, out, &out_len, md, NULL) == 1 &&
            out_len == SHA256_DIGEST_LENGTH;
 }
 
-static int hmac(const void *key, size_t key_len, const void *data, size_t len,
-                unsigned char out[32]) {
+static bool hmac(const void *key, size_t key_len, const void *data, size_t len,
+                 unsigned char out[32]) {
     const EVP_MAC_CTX *tmpl = hmac_template();
     EVP_MAC_CTX *ctx = tmpl ? EVP_MAC_CTX_dup(tmpl) : NULL;
     size_t out_len = 0;
-    int ok = ctx && EVP_MAC_init(ctx, key, key_len, NULL) == 1 &&
-             EVP_MAC_update(ctx, data, len) == 1 && EVP_MAC_final(ctx, out, &out_len, 32) == 1 &&
-             out_len == 32;
+    bool ok = ctx && EVP_MAC_init(ctx, key, key_len, NULL) == 1 &&
+              EVP_MAC_update(ctx, data, len) == 1 && EVP_MAC_final(ctx, out, &out_len, 32) == 1 &&
+              out_len == 32;
     EVP_MAC_CTX_free(ctx); /* also wipes the key it was given */
     return ok;
 }
@@ -209,15 +210,15 @@ static void sink_encoded_byte(sink *k, unsigned char c) {
 /* ---- Query components: decoded, re-encoded, compared in encoded form ---- */
 
 /* Whether every '%' in p[0..n) starts a two-hex-digit escape. */
-static int escapes_ok(const char *p, size_t n) {
+static bool escapes_ok(const char *p, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (p[i] == '%') {
             if (n - i < 3 || ua_hex_value((unsigned char)p[i + 1]) < 0 ||
                 ua_hex_value((unsigned char)p[i + 2]) < 0)
-                return 0;
+                return false;
             i += 2;
         }
-    return 1;
+    return true;
 }
 
 /* Walks the canonical (decoded, then re-encoded) form of a validated component one
