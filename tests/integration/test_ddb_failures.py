@@ -491,19 +491,29 @@ class CredentialFailureTest(unittest.TestCase):
 
     REFUSED = (400, "com.amazon.coral.service#UnrecognizedClientException")
 
-    def test_third_refusal_in_a_row_ends_the_process(self):
+    def start(self, name):
+        """A bootstrap whose DynamoDB is a FlakyDynamo: (fake, runtime, bootstrap)."""
         fake = FlakyDynamo()
         self.addCleanup(fake.stop)
         rt = RuntimeAPI()
         self.addCleanup(rt.stop)
         boot = Bootstrap(rt, env_overrides={"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:%d" % fake.port},
-                         name="credentials")
+                         name=name)
         self.addCleanup(boot.stop)
+        return fake, rt, boot
+
+    def get_unknown_user(self, rt):
+        """The proxy response to GET /users/{a new id}."""
+        kind, proxy = rt.invoke(rest_event("GET", "/users/" + str(uuid.uuid4())))
+        self.assertEqual(kind, "response", proxy)
+        return proxy
+
+    def test_third_refusal_in_a_row_ends_the_process(self):
+        fake, rt, boot = self.start("credentials")
         fake.inject(*([self.REFUSED] * 3))
         statuses = []
         for _ in range(3):
-            kind, proxy = rt.invoke(rest_event("GET", "/users/" + str(uuid.uuid4())))
-            self.assertEqual(kind, "response", proxy)
+            proxy = self.get_unknown_user(rt)
             statuses.append(proxy["statusCode"])
         self.assertEqual(statuses, [500, 500, 503], boot.output_tail())
         self.assertTrue(proxy["headers"].get("Retry-After"), proxy)
@@ -515,18 +525,10 @@ class CredentialFailureTest(unittest.TestCase):
 
     def test_an_answer_in_between_resets_the_count(self):
         CONFIG.ddb.create_users_table("Users")
-        fake = FlakyDynamo()
-        self.addCleanup(fake.stop)
-        rt = RuntimeAPI()
-        self.addCleanup(rt.stop)
-        boot = Bootstrap(rt, env_overrides={"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:%d" % fake.port},
-                         name="credentials-reset")
-        self.addCleanup(boot.stop)
+        fake, rt, boot = self.start("credentials-reset")
         statuses = []
         for plan in ([self.REFUSED], [self.REFUSED], [], [self.REFUSED], [self.REFUSED]):
             fake.inject(*plan)
-            kind, proxy = rt.invoke(rest_event("GET", "/users/" + str(uuid.uuid4())))
-            self.assertEqual(kind, "response", proxy)
-            statuses.append(proxy["statusCode"])
+            statuses.append(self.get_unknown_user(rt)["statusCode"])
         self.assertEqual(statuses, [500, 500, 404, 500, 500], boot.output_tail())
         self.assertTrue(boot.alive(), boot.output_tail())
