@@ -74,6 +74,7 @@ static inline int ua_hex_value(unsigned char c) {
 #define UA_LIST_DEFAULT_LIMIT   20
 #define UA_LIST_MIN_LIMIT       1
 #define UA_LIST_MAX_LIMIT       100
+#define UA_MAX_TABLE_NAME       255u /* DynamoDB's own limit on a table name */
 #define UA_UUID_LEN             36u  /* canonical 8-4-4-4-12 form, without NUL */
 #define UA_MAX_IF_MATCH_TAGS    16u  /* entity tags accepted in one If-Match header */
 #define UA_MAX_NEXT_TOKEN_CHARS 256u /* longer tokens cannot be ours: 400 without decoding */
@@ -100,5 +101,8 @@ static inline int ua_hex_value(unsigned char c) {
 #define UA_DDB_CREDENTIAL_FAILURE_LIMIT 3   /* calls in a row: then 503 and a fresh environment */
 #define UA_DEADLINE_MARGIN_MS           300 /* kept back from the invocation deadline to answer */
 #define UA_RETRY_AFTER_SECONDS          1   /* Retry-After sent with a 503 */
+/* A read-then-transaction write (an address change, a delete) starts again when another write
+ * moved the user between its read and its transaction; this many times at most, then 503. */
+#define UA_WRITE_ROUNDS 3u
 
 #endif

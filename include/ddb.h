@@ -21,7 +21,8 @@ typedef enum ddb_op {
     DDB_UPDATE_ITEM,
     DDB_DELETE_ITEM,
     DDB_SCAN,
-    /* phase 2: DDB_QUERY, DDB_TRANSACT_WRITE_ITEMS */
+    DDB_QUERY,
+    DDB_TRANSACT_WRITE_ITEMS,
     DDB_OP_COUNT
 } ddb_op;
 
@@ -30,9 +31,11 @@ UA_WARN_UNUSED const char *ddb_op_name(ddb_op op);
 
 typedef enum ddb_status {
     DDB_OK = 0,
-    DDB_CONDITION_FAILED, /* ConditionalCheckFailedException; reply->body may carry "Item" */
-    DDB_UNAVAILABLE,      /* retries ran out or the deadline neared; a write's outcome unknown */
-    DDB_FAILED            /* not retryable: validation, access denied, no table, bad reply */
+    /* ConditionalCheckFailedException (reply->body may carry "Item"), or a transaction cancelled
+     * because an item's condition failed (reply->body: its CancellationReasons, ddb_txn.h) */
+    DDB_CONDITION_FAILED,
+    DDB_UNAVAILABLE, /* retries ran out or the deadline neared; a write's outcome unknown */
+    DDB_FAILED       /* not retryable: validation, access denied, no table, bad reply */
 } ddb_status;
 
 typedef struct ddb_reply {

@@ -43,4 +43,9 @@ UA_WARN_UNUSED ua_status user_expr_update(user_expr *e, const user_fields *in, i
 UA_WARN_UNUSED ua_status user_expr_condition(user_expr *cond, user_expr *vars, bool guard_token,
                                              const long long *versions, size_t n_versions);
 
+/* Appends to cond->text " AND #emailLower = :emailLower": that the stored address is the one
+ * the update sets, compared case-insensitively. The name and value it uses are those of
+ * user_expr_update for fields that hold an email, sent beside it. */
+UA_WARN_UNUSED ua_status user_expr_same_email(user_expr *cond);
+
 #endif

@@ -33,6 +33,14 @@ UA_WARN_UNUSED json_t *user_item_key(const char *id);
 UA_WARN_UNUSED ua_status user_item_new(const user_fields *in, const char *id, const char *token,
                                        int64_t now_ms, json_t **item);
 
+/* The item an update of old (borrowed) by in leaves, computed rather than read back (a
+ * transaction cannot return it): old's attributes with in's fields set (email with its
+ * emailLower; a JSON null age removed), updatedAt now_ms, the write token and version + 1, into
+ * *item (new reference; NULL on failure). The same item user_expr_update's expression makes
+ * of old. UA_ERR_INVALID when old has no integer version; UA_ERR_NOMEM when out of memory. */
+UA_WARN_UNUSED ua_status user_item_apply(const json_t *old, const user_fields *in,
+                                         const char *token, int64_t now_ms, json_t **item);
+
 /* The resource for a stored item (borrowed): exactly the contract's fields, in its order, into
  * *user (new reference; NULL on failure), and its version into *version. UA_ERR_INVALID when a
  * required attribute is missing or malformed or the id is not canonical (the item is not a user

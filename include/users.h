@@ -15,6 +15,7 @@
 
 typedef struct users_deps {
     const char *table;           /* DynamoDB table name, borrowed */
+    const char *claims_table;    /* the claims table (email claims, idempotency records) */
     const char *allowed_origins; /* ALLOWED_ORIGINS: NULL or "*" = any, else "a,b,c" */
     ddb_port ddb;
     int64_t (*now_ms)(void *ctx); /* wall clock, epoch milliseconds */

@@ -2,6 +2,7 @@
 #include "ddb.h"
 #include "clock.h"
 #include "ddb_retry.h"
+#include "ddb_txn.h"
 #include "http.h"
 #include "jparse.h"
 #include "sigv4.h"
@@ -65,6 +66,8 @@ const char *ddb_op_name(ddb_op op) {
         [DDB_UPDATE_ITEM] = "UpdateItem",
         [DDB_DELETE_ITEM] = "DeleteItem",
         [DDB_SCAN] = "Scan",
+        [DDB_QUERY] = "Query",
+        [DDB_TRANSACT_WRITE_ITEMS] = "TransactWriteItems",
     };
     if ((unsigned)op >= DDB_OP_COUNT)
         return NULL;
@@ -460,6 +463,12 @@ static verdict judge(ddb_client *c, ddb_reply *reply) {
         return c->res.status >= 500 ? V_RETRY_LOST : V_RETRY;
     if (strcmp(reply->error_type, "ConditionalCheckFailedException") == 0)
         return V_CONDITION;
+    if (strcmp(reply->error_type, "TransactionCanceledException") == 0) {
+        static const verdict by_txn[] = {[DDB_TXN_CONDITION] = V_CONDITION,
+                                         [DDB_TXN_RETRY] = V_RETRY,
+                                         [DDB_TXN_FAILED] = V_FAILED};
+        return by_txn[ddb_txn_judge(reply->body)];
+    }
     if (correct_clock(c, reply->error_type, reply->body))
         return V_SKEWED;
     return V_FAILED;

@@ -10,6 +10,9 @@ bool ddb_is_retryable(long http_status, const char *error_type) {
         "RequestLimitExceeded",
         "InternalServerError",
         "ServiceUnavailable",
+        /* an item is held by a transaction, or this transaction's token is still running */
+        "TransactionConflictException",
+        "TransactionInProgressException",
     };
     /* 429 is not DynamoDB's, but a proxy in front of an endpoint may throttle with it. */
     if (http_status >= 500 || http_status == 429)

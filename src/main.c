@@ -22,12 +22,16 @@
 #include <uuid/uuid.h>
 
 /* Everything built once at start-up and kept across invocations. */
+/* The claims table's name when USERS_CLAIMS_TABLE is not set: the users table's and this. */
+#define CLAIMS_SUFFIX "-claims"
+
 typedef struct app {
     rt_client *rt;
     ddb_client *ddb;
     users_deps deps;
     rt_invocation inv;
     buf answer; /* the proxy response document, reused */
+    char claims_table[UA_MAX_TABLE_NAME + sizeof CLAIMS_SUFFIX]; /* USERS_CLAIMS_TABLE or default */
 } app;
 
 static const char *env_or_null(const char *name) {
@@ -79,6 +83,14 @@ static int configure(app *a) {
         snprintf(err, sizeof err, "%s is not set", missing);
         goto fail;
     }
+    const char *claims = env_or_null("USERS_CLAIMS_TABLE");
+    if (strlen(table) > UA_MAX_TABLE_NAME || (claims && strlen(claims) > UA_MAX_TABLE_NAME)) {
+        snprintf(err, sizeof err, "a table name is longer than %u characters", UA_MAX_TABLE_NAME);
+        goto fail;
+    }
+    snprintf(a->claims_table, sizeof a->claims_table, "%s", claims ? claims : table);
+    if (!claims)
+        strcat(a->claims_table, CLAIMS_SUFFIX);
     ddb_config cfg = {.region = region,
                       .endpoint = ddb_endpoint_from_env(),
                       .access_key_id = getenv("AWS_ACCESS_KEY_ID"),
@@ -96,6 +108,7 @@ static int configure(app *a) {
     if (!a->ddb)
         goto fail;
     a->deps = (users_deps){.table = table,
+                           .claims_table = a->claims_table,
                            .allowed_origins = env_or_null("ALLOWED_ORIGINS"),
                            .ddb = ddb_client_port(a->ddb),
                            .now_ms = wall_clock_ms,

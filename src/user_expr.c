@@ -116,3 +116,7 @@ ua_status user_expr_condition(user_expr *cond, user_expr *vars, bool guard_token
         return st;
     return version_in(cond, vars, versions, n_versions);
 }
+
+ua_status user_expr_same_email(user_expr *cond) {
+    return buf_append_str(&cond->text, " AND #emailLower = :emailLower");
+}

@@ -74,6 +74,36 @@ ua_status user_item_new(const user_fields *in, const char *id, const char *token
     return ok ? UA_OK : UA_ERR_NOMEM;
 }
 
+ua_status user_item_apply(const json_t *old, const user_fields *in, const char *token,
+                          int64_t now_ms, json_t **item) {
+    long long version;
+    *item = NULL;
+    if (!ddb_item_n(old, "version", &version))
+        return UA_ERR_INVALID;
+    char now[USER_ITEM_TIMESTAMP_SIZE], lower[UA_MAX_EMAIL_OCTETS + 1];
+    user_item_timestamp(now_ms, now);
+    json_t *it = json_deep_copy(old);
+    bool ok = it && (!in->has_name || set_attr(it, "name", user_item_av_span(in->name)));
+    if (ok && in->has_email) {
+        user_item_email_lower(in->email, lower);
+        ok = set_attr(it, "email", user_item_av_span(in->email)) &&
+             set_attr(it, "emailLower", ddb_av_s(lower));
+    }
+    if (ok && json_is_integer(in->age))
+        ok = set_attr(it, "age", ddb_av_n(json_integer_value(in->age)));
+    else if (ok && json_is_null(in->age))
+        json_object_del(it, "age"); /* fails only when there was none: nothing to remove */
+    ok = ok && set_attr(it, "updatedAt", ddb_av_s(now)) &&
+         set_attr(it, USER_ITEM_WRITE_TOKEN, ddb_av_s(token)) &&
+         set_attr(it, "version", ddb_av_n(version + 1));
+    if (!ok) {
+        json_decref(it);
+        return UA_ERR_NOMEM;
+    }
+    *item = it;
+    return UA_OK;
+}
+
 /* Shares the S of each attribute in names[0..n) with user under the same name. */
 static ua_status share_strings(const json_t *item, const char *const *names, size_t n,
                                json_t *user) {

@@ -56,9 +56,33 @@ static ua_status read_next_token(const api_request *req, user_list_query *q, jso
     return UA_OK;
 }
 
+/* email: absent, or an address by the create's rules (after trimming), given once. */
+static ua_status read_email(const api_request *req, user_list_query *q, json_t *errors) {
+    const json_t *v;
+    size_t count = query_value(req, "email", &v);
+    q->has_email = false;
+    if (count == 0)
+        return UA_OK;
+    if (count > 1)
+        return validate_add_error(errors, "email", "must be given once");
+    ua_span email = validate_trim((ua_span){json_string_value(v), v ? json_string_length(v) : 0});
+    const char *msg = v ? validate_email(email) : "must be a valid email address";
+    if (msg)
+        return validate_add_error(errors, "email", msg);
+    user_item_email_lower(email, q->email_lower);
+    q->has_email = true;
+    return UA_OK;
+}
+
 ua_status user_list_read_query(const api_request *req, user_list_query *q, json_t *errors) {
     ua_status st = read_limit(req, &q->limit, errors);
-    return st == UA_OK ? read_next_token(req, q, errors) : st;
+    if (st == UA_OK)
+        st = read_next_token(req, q, errors);
+    if (st == UA_OK)
+        st = read_email(req, q, errors);
+    if (st == UA_OK && q->has_email && q->has_start)
+        st = validate_add_error(errors, "nextToken", "cannot be combined with email");
+    return st;
 }
 
 /* The users of a Scan's Items, skipping items that are not users. New reference. */
@@ -94,15 +118,16 @@ static ua_status set_next_token(json_t *page, const json_t *last_key) {
     return st;
 }
 
-ua_status user_list_page(const json_t *scan_reply, json_t **doc) {
+/* The page of reply's Items, with the token for its LastEvaluatedKey when with_token. */
+static ua_status page_of(const json_t *reply, bool with_token, json_t **doc) {
     json_t *users = NULL, *page = NULL;
-    ua_status st = users_of(json_object_get(scan_reply, "Items"), &users);
+    ua_status st = users_of(json_object_get(reply, "Items"), &users);
     if (st == UA_OK) {
         page = json_pack("{s:O, s:I}", "users", users, "count", (json_int_t)json_array_size(users));
         st = page ? UA_OK : UA_ERR_NOMEM;
     }
     json_decref(users);
-    const json_t *last = json_object_get(scan_reply, "LastEvaluatedKey");
+    const json_t *last = with_token ? json_object_get(reply, "LastEvaluatedKey") : NULL;
     if (st == UA_OK && last)
         st = set_next_token(page, last);
     if (st != UA_OK) {
@@ -111,4 +136,12 @@ ua_status user_list_page(const json_t *scan_reply, json_t **doc) {
     }
     *doc = page;
     return st;
+}
+
+ua_status user_list_page(const json_t *scan_reply, json_t **doc) {
+    return page_of(scan_reply, true, doc);
+}
+
+ua_status user_list_lookup_page(const json_t *query_reply, json_t **doc) {
+    return page_of(query_reply, false, doc);
 }

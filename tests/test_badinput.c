@@ -678,6 +678,7 @@ static void test_catalogue_through_the_handler(void **state) {
         if (c->ddb)
             fake_ddb_push_json(&ddb, DDB_OK, c->ddb, NULL);
         users_deps deps = {.table = "UsersTable",
+                           .claims_table = "UsersTable-claims",
                            .ddb = fake_ddb_port(&ddb),
                            .now_ms = fake_clock_now_ms,
                            .clock_ctx = &now,

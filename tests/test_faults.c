@@ -107,6 +107,7 @@ static int setup(void **state) {
         fail_msg("ddb_client_new: %s", err);
     x->now = NOW_MS;
     x->deps = (users_deps){.table = "UsersTable",
+                           .claims_table = "UsersTable-claims",
                            .ddb = ddb_client_port(x->client),
                            .now_ms = fixed_clock,
                            .clock_ctx = &x->now,
@@ -547,6 +548,7 @@ static void test_out_of_memory_is_never_blamed_on_the_body(void **state) {
             fake_ddb_push_json(&ddb, DDB_OK, m == 0 ? "{}" : "{\"Attributes\":" OWN_ITEM "}", NULL);
             int64_t now = NOW_MS;
             users_deps deps = {.table = "UsersTable",
+                               .claims_table = "UsersTable-claims",
                                .ddb = fake_ddb_port(&ddb),
                                .now_ms = fixed_clock,
                                .clock_ctx = &now,

@@ -13,15 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ID       "3f0c8a9e-8d1b-4c2a-9f5e-2b7d3c1a4e6f"
-#define ID2      "0b6f3c9e-1d2a-4e5f-8a7b-9c0d1e2f3a4b"
-#define ID_UPPER "3F0C8A9E-8D1B-4C2A-9F5E-2B7D3C1A4E6F"
-#define NOW_MS   1795523696789LL
-#define NOW_ISO  "2026-11-24T12:34:56.789Z"
-#define EARLIER  "2026-01-02T03:04:05.006Z"
-#define DEADLINE 1795523699789LL
-#define REQ_ID   "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
-#define TABLE    "UsersTable"
+#define ID           "3f0c8a9e-8d1b-4c2a-9f5e-2b7d3c1a4e6f"
+#define ID2          "0b6f3c9e-1d2a-4e5f-8a7b-9c0d1e2f3a4b"
+#define ID_UPPER     "3F0C8A9E-8D1B-4C2A-9F5E-2B7D3C1A4E6F"
+#define NOW_MS       1795523696789LL
+#define NOW_ISO      "2026-11-24T12:34:56.789Z"
+#define EARLIER      "2026-01-02T03:04:05.006Z"
+#define DEADLINE     1795523699789LL
+#define REQ_ID       "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+#define TABLE        "UsersTable"
+#define CLAIMS_TABLE "UsersTable-claims"
 /* Write tokens the fake id source hands out: a create draws the id first, then its token; an
  * update draws only its token, the first id. */
 /* What every update's condition starts with (without the closing quote of the JSON string). */
@@ -59,6 +60,7 @@ static int setup(void **state) {
     x->ids = (fake_ids){fixed_ids, 1, 0};
     x->now = NOW_MS;
     x->deps = (users_deps){.table = TABLE,
+                           .claims_table = CLAIMS_TABLE,
                            .allowed_origins = NULL,
                            .ddb = fake_ddb_port(&x->ddb),
                            .now_ms = fake_clock_now_ms,

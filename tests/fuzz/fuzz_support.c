@@ -191,6 +191,7 @@ static void next_id(char out[UA_UUID_LEN + 1], void *ctx) {
 
 users_deps fuzz_deps(fuzz_ddb *f, const char *allowed_origins) {
     return (users_deps){.table = FUZZ_TABLE,
+                        .claims_table = FUZZ_TABLE "-claims",
                         .allowed_origins = allowed_origins,
                         .ddb = fuzz_ddb_port(f),
                         .now_ms = fixed_now,
