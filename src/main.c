@@ -1,6 +1,7 @@
 /* main.c — wires the modules into the Lambda bootstrap: configuration, then the loop
  * next → parse → route and handle → respond → log, one invocation at a time. */
 #include "apigw.h"
+#include "backfill.h"
 #include "buf.h"
 #include "clock.h"
 #include "ddb.h"
@@ -22,6 +23,9 @@
 #include <uuid/uuid.h>
 
 /* Everything built once at start-up and kept across invocations. */
+/* Each back-fill DynamoDB call's deadline: retries included, as an invocation's would be. */
+#define BACKFILL_CALL_TIMEOUT_MS 20000
+
 /* The claims table's name when USERS_CLAIMS_TABLE is not set: the users table's and this. */
 #define CLAIMS_SUFFIX "-claims"
 
@@ -116,7 +120,8 @@ static int configure(app *a) {
     return 0;
 fail:
     log_message(LOG_LEVEL_ERROR, NULL, "init failed: %s", err[0] ? err : "DynamoDB client");
-    if (rt_init_error(a->rt, "Runtime.ConfigError", err[0] ? err : "DynamoDB client") != UA_OK)
+    if (a->rt &&
+        rt_init_error(a->rt, "Runtime.ConfigError", err[0] ? err : "DynamoDB client") != UA_OK)
         log_message(LOG_LEVEL_ERROR, NULL, "could not report the init error to the Runtime API");
     return 1;
 }
@@ -172,12 +177,42 @@ static void serve(app *a) {
     apigw_event_free(&ev);
 }
 
-int main(void) {
-    /* Release builds serve jansson from a per-invocation arena; see json_arena.h. */
-    json_arena_install();
+/* `bootstrap --backfill-emails`: the function's configuration, no Runtime API (backfill.h). */
+static int backfill(void) {
+    if (http_global_init() != UA_OK) {
+        log_message(LOG_LEVEL_ERROR, NULL, "libcurl could not be initialised");
+        return BACKFILL_EXIT_FAILED;
+    }
+    app a = {0};
+    int rc = BACKFILL_EXIT_FAILED;
+    if (configure(&a) == 0) {
+        backfill_counts counts;
+        ua_status st = backfill_emails(&a.deps.ddb, a.deps.table, a.deps.claims_table,
+                                       BACKFILL_CALL_TIMEOUT_MS, stdout, &counts);
+        rc = st != UA_OK        ? BACKFILL_EXIT_FAILED
+             : counts.conflicts ? BACKFILL_EXIT_CONFLICTS
+                                : BACKFILL_EXIT_OK;
+    }
+    ddb_client_free(a.ddb);
+    http_global_cleanup();
+    return rc;
+}
+
+int main(int argc, char **argv) {
     /* A peer closing a socket must be an error code, never a signal that kills the process. */
     signal(SIGPIPE, SIG_IGN);
     log_init_from_env();
+    if (argc > 1) {
+        if (strcmp(argv[1], "--backfill-emails") == 0 && argc == 2)
+            return backfill();
+        fprintf(stderr,
+                "usage: %s            (the Lambda function, under the Runtime API)\n"
+                "       %s --backfill-emails   (claim the addresses of existing users)\n",
+                argv[0], argv[0]);
+        return 2;
+    }
+    /* Release builds serve jansson from a per-invocation arena; see json_arena.h. */
+    json_arena_install();
 
     const char *api = env_or_null("AWS_LAMBDA_RUNTIME_API");
     if (!api) {
