@@ -5,7 +5,11 @@ is down or never answers never hangs the invocation past its deadline.
 Issue 11: a write that DynamoDB Local really applied and whose answer was then lost (dropped
 connection, or a stall past the attempt's timeout) is answered exactly as one successful attempt
 would have been, and is applied once; a stalled connection leaves time for a retry within
-Lambda's default 3 s deadline; credentials refused three times in a row end the process."""
+Lambda's default 3 s deadline; credentials refused three times in a row end the process.
+
+Phase 2: creates, address changes and deletes are transactions with a ClientRequestToken,
+which DynamoDB (and DynamoDB Local) answers with success when a retry meets an applied one:
+such a lost answer is a 201 / 200, and the user, its claim and its version moved once."""
 
 import collections
 import http.client
@@ -26,6 +30,11 @@ INTERNAL = (500, "com.amazon.coral.service#InternalFailure")
 UNAVAILABLE = (503, "com.amazon.coral.availability#ServiceUnavailableException")
 VALIDATION = (400, "com.amazon.coral.validate#ValidationException")
 ACCESS_DENIED = (400, "com.amazon.coral.service#AccessDeniedException")
+# A transaction cancelled only because another one held an item: retried as a passing fault.
+CONFLICT = (400, "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+            {"CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict",
+                                                         "Message": "Transaction is ongoing for the item"}]})
+IN_PROGRESS = (400, "com.amazonaws.dynamodb.v20120810#TransactionInProgressException")
 
 DEADLINE_S = 10.0  # the fake Runtime API's Lambda-Runtime-Deadline-Ms is now + 10 s
 ATTEMPT_CAP_S = 2.0  # UA_DDB_ATTEMPT_TIMEOUT_MS: no attempt waits longer (common.h)
@@ -104,8 +113,10 @@ class FlakyDynamo:
                     self.lose(planned, body)
                     return
                 if planned:
-                    status, typ = planned
-                    out = json.dumps({"__type": typ, "message": "injected by the test"}).encode()
+                    status, typ = planned[:2]
+                    doc = {"__type": typ, "message": "injected by the test"}
+                    doc.update(planned[2] if len(planned) > 2 else {})
+                    out = json.dumps(doc).encode()
                 else:
                     status, out = self.forward(body)
                 self.send_response(status)
@@ -137,7 +148,9 @@ class FlakyDynamo:
             return list(self.requests)
 
     def applied(self, operation):
-        """How many forwarded requests of operation DynamoDB Local acknowledged (200)."""
+        """How many forwarded requests of operation DynamoDB Local acknowledged (200). A
+        transaction retried with its ClientRequestToken is acknowledged again without being
+        applied again: count those with tokens()."""
         with self.lock:
             return sum(1 for t, st in self.forwarded if t == "DynamoDB_20120810." + operation and st == 200)
 
@@ -233,6 +246,16 @@ class FlakyDynamoTest(_FakeDynamoCase):
         same = [i for i in CONFIG.ddb.scan_all(self.TABLE) if i.get("email") == {"S": email}]
         self.assertEqual(len(same), 1, "retries must not create duplicates: %r" % same)
         self.assertEqual(same[0]["userId"], {"S": r.json["userId"]})
+
+    def test_conflicting_transaction_is_retried(self):
+        email = "conflict.%s@example.com" % uuid.uuid4().hex[:8]
+        self.fake.inject(CONFLICT, IN_PROGRESS)
+        r = self.rest("POST", "/users", {"name": "Conflicted", "email": email})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(self.fake.seen(), ["DynamoDB_20120810.TransactWriteItems"] * 3)
+        self.assertEqual(self.only_line(r).get("ddbAttempts"), 3)
+        same = [i for i in CONFIG.ddb.scan_all(self.TABLE) if i.get("email") == {"S": email}]
+        self.assertEqual(len(same), 1, same)
 
     def test_5xx_then_success(self):
         u = self.create_user(name="Flaky Read")
@@ -337,8 +360,7 @@ class MissingTableTest(_FailureCase):
 
 class LostAnswerTest(_FakeDynamoCase):
     """Writes that DynamoDB Local applied and whose answer was then lost. Every write answers
-    what one successful attempt would have answered, and is applied exactly once; a delete whose
-    retry cannot prove who deleted the user is a 503 with Retry-After, never a 404."""
+    what one successful attempt would have answered, and is applied exactly once."""
 
     FAKE = FlakyDynamo
     LOSSES = (("dropped", APPLY_THEN_DROP), ("stalled", apply_then_stall(ATTEMPT_CAP_S + 0.5)))
@@ -377,7 +399,8 @@ class LostAnswerTest(_FakeDynamoCase):
                 same = [i for i in CONFIG.ddb.scan_all(self.TABLE) if i.get("email") == {"S": email}]
                 self.assertEqual(len(same), 1, same)
                 self.assertEqual(same[0]["userId"], {"S": uid})
-                self.assertEqual(self.fake.applied("PutItem"), 1)
+                self.assertEqual(self.claim_owner(email), uid)
+                self.assertGreaterEqual(self.fake.applied("TransactWriteItems"), 1)
                 self.assert_counted_honestly(r)
                 # What a later read returns is what the create answered.
                 g = self.rest("GET", "/users/" + uid)
@@ -408,15 +431,46 @@ class LostAnswerTest(_FakeDynamoCase):
                 self.assert_counted_honestly(r)
                 self.assertEqual(self.rest("GET", "/users/" + uid).json, r.json)
 
+    def claim_owner(self, email):
+        """The userId the claims table names for email, or None."""
+        item = CONFIG.ddb.ok("GetItem", {"TableName": self.TABLE + "-claims",
+                                         "Key": {"pk": {"S": "email#" + email.lower()}},
+                                         "ConsistentRead": True}).get("Item")
+        return item["userId"]["S"] if item else None
+
+    def test_update_address_change(self):
+        # The UpdateItem finds another address (one request, answered), then the transaction's
+        # answer is lost: its retry, with the same ClientRequestToken, is acknowledged.
+        for name, lose, tagged in self.CASES:
+            with self.subTest(loss=name, if_match=tagged):
+                uid = self.user_at_version_3()["userId"]
+                old = self.rest("GET", "/users/" + uid).json["email"]
+                new = "moved.%s@example.com" % uuid.uuid4().hex[:10]
+                self.fake.inject(None, lose)
+                headers = {"If-Match": '"3"'} if tagged else None
+                r = self.rest("PATCH", "/users/" + uid, {"email": new}, headers=headers)
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.json["version"], 4, "applied twice? %r" % r.json)
+                self.assertEqual(r.json["email"], new)
+                self.assertEqual(self.stored(uid)["version"], {"N": "4"})
+                self.assertEqual(self.claim_owner(new), uid)
+                self.assertIsNone(self.claim_owner(old))
+                self.assert_counted_honestly(r)
+                self.assertEqual(self.rest("GET", "/users/" + uid).json, r.json)
+
     def test_delete(self):
+        # The read is answered; the transaction's answer is lost and its retry acknowledged.
         for name, lose, tagged in self.CASES:
             with self.subTest(loss=name, if_match=tagged):
                 uid, headers = self.about_to_lose(lose, tagged)
+                email = self.rest("GET", "/users/" + uid).json["email"]
+                self.fake.inject(None, lose)
                 r, t0 = self.timed("DELETE", "/users/" + uid, headers=headers)
-                # Its own delete or somebody else's: the retry cannot tell, so never a 404.
-                self.assert_503(r, t0)
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.json, {"message": "User deleted", "userId": uid})
                 self.assertIsNone(self.stored(uid))
-                self.assertEqual(self.fake.applied("DeleteItem"), 1)
+                self.assertIsNone(self.claim_owner(email))
+                self.assertEqual(self.fake.seen()[0], "DynamoDB_20120810.GetItem")
                 self.assert_counted_honestly(r)
                 # The client's retry learns the user is gone.
                 self.fake.inject()
@@ -425,8 +479,8 @@ class LostAnswerTest(_FakeDynamoCase):
     def test_delete_not_applied_is_412_when_the_user_moved_on(self):
         u = self.user_at_version_3()
         uid = u["userId"]
-        # The answer is lost without DynamoDB Local acting on it; the retry's If-Match fails
-        # against a user that still exists: that proves this request deleted nothing.
+        # The read's answer is lost; its retry finds the user at another version than
+        # If-Match: 412, and nothing was deleted.
         self.fake.inject(stall(ATTEMPT_CAP_S + 0.5))
         r = self.rest("DELETE", "/users/" + uid, headers={"If-Match": '"2"'})
         self.assert_problem(r, 412, "PRECONDITION_FAILED")
@@ -449,31 +503,34 @@ class StallTest(_FakeDynamoCase):
         u = self.create_user(name="Stalled")
         uid = u["userId"]
         email = "stalled.%s@example.com" % uuid.uuid4().hex[:10]
+        # (what stalls, method, path, body, query, status, requests when nothing stalls)
         return (
-            ("GetItem", "GET", "/users/" + uid, None, 200),
-            ("Scan", "GET", "/users", None, 200),
-            ("PutItem", "POST", "/users", {"name": "Stalled Create", "email": email}, 201),
-            ("UpdateItem", "PATCH", "/users/" + uid, {"age": 9}, 200),
-            ("DeleteItem", "DELETE", "/users/" + uid, None, 200),
+            ("GetItem", "GET", "/users/" + uid, None, None, 200, 1),
+            ("Scan", "GET", "/users", None, None, 200, 1),
+            ("Query", "GET", "/users", None, {"email": u["email"]}, 200, 1),
+            ("TransactWriteItems", "POST", "/users", {"name": "Stalled Create", "email": email}, None,
+             201, 1),
+            ("UpdateItem", "PATCH", "/users/" + uid, {"age": 9}, None, 200, 1),
+            ("GetItem, then TransactWriteItems", "DELETE", "/users/" + uid, None, None, 200, 2),
         )
 
     def test_stall_once_then_answer(self):
-        for op, method, path, body, want in self.operations():
+        for op, method, path, body, query, want, requests in self.operations():
             with self.subTest(operation=op):
                 self.fake.inject(stall(self.STALL_S))
-                r, t0 = self.timed(method, path, body)
+                r, t0 = self.timed(method, path, body, query=query)
                 elapsed = time.monotonic() - t0
                 self.assertEqual(r.status, want, r)
                 self.assertLess(elapsed, self.DEADLINE_MS / 1000.0, "answered after %.2f s" % elapsed)
-                self.assertEqual(len(self.fake.seen()), 2, self.fake.seen())
-                self.assertEqual(self.only_line(r).get("ddbAttempts"), 2)
+                self.assertEqual(len(self.fake.seen()), requests + 1, self.fake.seen())
+                self.assertEqual(self.only_line(r).get("ddbAttempts"), requests + 1)
                 sys.stderr.write("  %s stalled once: %d in %.2f s (deadline 3 s)\n" % (op, r.status, elapsed))
 
     def test_always_stall_is_503_before_the_deadline(self):
-        for op, method, path, body, _ in self.operations():
+        for op, method, path, body, query, _, _ in self.operations():
             with self.subTest(operation=op):
                 self.fake.inject(*([stall(self.STALL_S)] * 20))
-                r, t0 = self.timed(method, path, body)
+                r, t0 = self.timed(method, path, body, query=query)
                 elapsed = time.monotonic() - t0
                 p = self.assert_503(r, t0)
                 self.assertLess(elapsed, self.DEADLINE_MS / 1000.0, "answered after %.2f s" % elapsed)
