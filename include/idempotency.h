@@ -19,10 +19,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define IDEMPOTENCY_KEY_MAX   128         /* characters, each printable ASCII */
-#define IDEMPOTENCY_TTL_S     (24 * 3600) /* how long a first answer is remembered */
-#define IDEMPOTENCY_PREFIX    "idem#"     /* of a record's key */
-#define IDEMPOTENCY_HASH_SIZE 65u         /* hex SHA-256 and its NUL */
+#define IDEMPOTENCY_KEY_MAX   128           /* characters, each printable ASCII */
+#define IDEMPOTENCY_TTL_S     (24LL * 3600) /* how long a first answer is remembered */
+#define IDEMPOTENCY_PREFIX    "idem#"       /* of a record's key */
+#define IDEMPOTENCY_HASH_SIZE 65u           /* hex SHA-256 and its NUL */
 
 /* The Idempotency-Key of a request, when it has one. */
 typedef struct idempotency_key {

@@ -92,9 +92,8 @@ static int configure(app *a) {
         snprintf(err, sizeof err, "a table name is longer than %u characters", UA_MAX_TABLE_NAME);
         goto fail;
     }
-    snprintf(a->claims_table, sizeof a->claims_table, "%s", claims ? claims : table);
-    if (!claims)
-        strcat(a->claims_table, CLAIMS_SUFFIX);
+    snprintf(a->claims_table, sizeof a->claims_table, "%s%s", claims ? claims : table,
+             claims ? "" : CLAIMS_SUFFIX);
     ddb_config cfg = {.region = region,
                       .endpoint = ddb_endpoint_from_env(),
                       .access_key_id = getenv("AWS_ACCESS_KEY_ID"),

@@ -141,7 +141,7 @@ static ua_status create_user(op_ctx *h, creation *c) {
 ua_status op_create(op_ctx *h) {
     json_t *body, *errors;
     user_fields in;
-    idempotency_key key;
+    idempotency_key key = {.present = false};
     ua_status st = op_read_body(h, &body);
     if (st != UA_OK || !body)
         return st;

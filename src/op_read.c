@@ -86,7 +86,7 @@ static ua_status query_email(op_ctx *h, const user_list_query *q) {
 }
 
 ua_status op_list(op_ctx *h) {
-    user_list_query q;
+    user_list_query q = {.limit = UA_LIST_DEFAULT_LIMIT};
     json_t *errors = json_array();
     ua_status st = errors ? user_list_read_query(h->req, &q, errors) : UA_ERR_NOMEM;
     if (!op_stopped_by_checks(h, &st, errors))
