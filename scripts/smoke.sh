@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The curl flow a user runs against the local stack or a deployed stage: create, get, list,
-# update, conditional update, delete, and the common errors. Prints each step; stops with a
+# update, conditional update, delete, the common errors, and phase 2 (a taken address, the
+# lookup by email, an idempotent create, an address released by a delete). Prints each step; stops with a
 # non-zero status and the reason at the first answer that is not what the contract says.
 #
 #   scripts/smoke.sh BASE_URL
@@ -167,6 +168,47 @@ expect_status 415
 expect 'd["code"]' UNSUPPORTED_MEDIA_TYPE
 echo "    415 UNSUPPORTED_MEDIA_TYPE"
 
+upper=$(printf '%s' "$email" | tr '[:lower:]' '[:upper:]')
+step "POST /users with the same address in upper case is 409 (phase 2)"
+json_req POST /users "{\"name\": \"Ada Again\", \"email\": \"$upper\"}"
+expect_status 409
+expect 'd["code"]' EMAIL_TAKEN
+expect 'd["errors"][0]["field"]' email
+echo "    409 EMAIL_TAKEN"
+
+step "GET /users?email=<upper case> finds the user (phase 2)"
+# The lookup reads an index, which follows the table within a moment on AWS: a few tries.
+for try in 1 2 3 4 5 6 7 8 9 10; do
+  req GET "/users?email=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$upper")" ''
+  expect_status 200
+  [ "$(json 'd["count"]')" = 1 ] && break
+  [ "$try" = 10 ] && fail "the lookup did not find $email within 5 s"
+  sleep 0.5
+done
+expect 'd["users"][0]["userId"]' "$id"
+expect 'sorted(d)' '["count", "users"]'
+echo "    200, count 1"
+
+key="smoke-$RANDOM-$RANDOM"
+other="idem-$email"
+step "POST /users twice with one Idempotency-Key creates one user (phase 2)"
+json_req POST /users "{\"name\": \"Idem\", \"email\": \"$other\"}" -H "Idempotency-Key: $key"
+expect_status 201
+first=$(json 'd["userId"]')
+created=$first
+first_body=$(cat "$tmp/body")
+json_req POST /users "{\"email\": \"$other\", \"name\": \"Idem\"}" -H "Idempotency-Key: $key"
+expect_status 201
+[ "$(cat "$tmp/body")" = "$first_body" ] || fail "the repeat did not get the first answer"
+expect_header Location "/users/$first"
+json_req POST /users "{\"name\": \"Other\", \"email\": \"$other\"}" -H "Idempotency-Key: $key"
+expect_status 422
+expect 'd["code"]' IDEMPOTENCY_KEY_REUSED
+req DELETE "/users/$first" ''
+expect_status 200
+created=$id
+echo "    201, the same 201 again, then 422 IDEMPOTENCY_KEY_REUSED"
+
 step "DELETE /users/$id deletes it"
 req DELETE "/users/$id" ''
 expect_status 200
@@ -180,6 +222,15 @@ req GET "/users/$id" ''
 expect_status 404
 expect 'd["code"]' NOT_FOUND
 echo "    404 NOT_FOUND"
+
+step "POST /users with the deleted user's address succeeds: the delete released it (phase 2)"
+json_req POST /users "{\"name\": \"Ada Returns\", \"email\": \"$upper\"}"
+expect_status 201
+created=$(json 'd["userId"]')
+req DELETE "/users/$created" ''
+expect_status 200
+created=
+echo "    201, then deleted"
 
 unknown=$(python3 -c 'import uuid; print(uuid.uuid4())')
 step "GET /users/$unknown (never created) is 404"
