@@ -18,6 +18,11 @@
 //          shape with CORS headers, every method proxied to the function.
 //   node tests/package/infra-tool.mjs resolve [--auth NONE|API_KEY|IAM|COGNITO]
 //       Prints the resolved OpenAPI document (JSON).
+//   node tests/package/infra-tool.mjs tables [--table-name NAME]
+//       Prints the template's DynamoDB tables as CreateTable requests (keys, attribute
+//       definitions, indexes, billing) with their TTL, for the parameter TableName (default
+//       its default), and the function's environment variables that name them, so that a
+//       test creates in DynamoDB Local exactly what the stack deploys.
 //   node tests/package/infra-tool.mjs check-responses DOC.json RESPONSES.json
 //       Checks recorded answers ({method, path, status, headers, body}) against the document:
 //       the status is documented, documented headers are present, the body matches the
@@ -522,6 +527,30 @@ function checkTemplateRules(template) {
     .filter((o) => !outputs.includes(o)).map((o) => `output ${o} is missing`));
 }
 
+// ---- tables: the template's tables as DynamoDB Local takes them --------------------------------
+
+function tablesForLocal(template, tableName) {
+  const params = parameterValues(template, tableName ? { TableName: tableName } : {});
+  const ctx = { params, conditions: evaluateConditions(template, params), attributes: {} };
+  const tables = [];
+  const names = {};
+  for (const [id, r] of Object.entries(template.Resources)) {
+    if (r.Type !== 'AWS::DynamoDB::Table') continue;
+    const p = resolveIntrinsics(r.Properties, ctx);
+    const create = { TableName: p.TableName, AttributeDefinitions: p.AttributeDefinitions, KeySchema: p.KeySchema,
+      BillingMode: p.BillingMode };
+    if (p.GlobalSecondaryIndexes) create.GlobalSecondaryIndexes = p.GlobalSecondaryIndexes;
+    if (p.LocalSecondaryIndexes) create.LocalSecondaryIndexes = p.LocalSecondaryIndexes;
+    tables.push({ logicalId: id, create, timeToLive: p.TimeToLiveSpecification ?? null });
+    names[id] = p.TableName;
+  }
+  const environment = {};
+  for (const [k, v] of Object.entries(template.Resources.UsersFunction?.Properties?.Environment?.Variables || {})) {
+    if (v && typeof v === 'object' && v.Ref in names) environment[k] = names[v.Ref];
+  }
+  return { tables, environment };
+}
+
 // ---- check-responses: recorded answers against the document -----------------------------------
 
 // OpenAPI 3.0 Schema Objects are close to JSON Schema; `nullable` and `example` are not.
@@ -625,12 +654,18 @@ function main() {
     process.stdout.write(`${JSON.stringify(resolvedOpenapi(template, auth), null, 1)}\n`);
     return;
   }
+  if (cmd === 'tables') {
+    process.stdout.write(`${JSON.stringify(tablesForLocal(template, opt('--table-name')), null, 1)}\n`);
+    return;
+  }
   if (cmd === 'check-responses') {
     checkResponses(args[0], args[1]);
     finish((p, f) => `answers: ${p} as documented, ${f} not`);
     return;
   }
-  if (cmd !== 'validate') throw new Error('usage: infra-tool.mjs validate | resolve [--auth A] | check-responses DOC RESPONSES');
+  if (cmd !== 'validate') {
+    throw new Error('usage: infra-tool.mjs validate | resolve [--auth A] | tables [--table-name NAME] | check-responses DOC RESPONSES');
+  }
   const shared = process.env.USERS_SHARED_DIR || path.join(REPO, '..', 'shared');
   const samSchema = opt('--sam-schema', path.join(shared, 'schemas', 'sam', 'sam.schema.json'));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'users-infra-'));
