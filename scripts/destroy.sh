@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Removes the Users API stack. The DynamoDB table is NOT deleted: it is retained (DeletionPolicy
-# Retain) and deletion-protected, so that a mistaken destroy never loses users. This script
-# says how to delete it by hand.
+# Removes the Users API stack. The DynamoDB tables (users and claims) are NOT deleted: they are
+# retained (DeletionPolicy Retain) and deletion-protected, so that a mistaken destroy never
+# loses users or the uniqueness of their emails. This script says how to delete them by hand.
 #
 #   scripts/destroy.sh [--stack NAME] [--region REGION] [--yes]
 #
@@ -44,10 +44,12 @@ if [ "$have_aws" = 1 ]; then
     || die "stack $stack not found in $region (or no permission to describe it)"
   [ -n "$table" ] && [ "$table" != None ] || table=Users
 fi
+# The template names the claims table after the users table.
+claims=$table-claims
 
 if [ "$yes" != 1 ]; then
   [ -t 0 ] || die "not a terminal: pass --yes to delete stack $stack in $region"
-  read -r -p "Delete stack $stack in $region (the table $table stays)? [y/N] " answer
+  read -r -p "Delete stack $stack in $region (the tables $table and $claims stay)? [y/N] " answer
   [[ $answer =~ ^[Yy] ]] || die "cancelled"
 fi
 
@@ -66,13 +68,18 @@ cat <<EOF
 
 Stack $stack is deleted. Left on purpose:
 
-  - The DynamoDB table "$table" (DeletionPolicy Retain, deletion protection on), with its
-    point-in-time recovery and stream. Redeploying with the same TableName fails while it
-    exists. To delete it for good (irreversible; back it up first if in doubt):
+  - The DynamoDB tables "$table" (the users, with their stream) and "$claims" (email claims
+    and idempotency records), both with DeletionPolicy Retain, deletion protection and
+    point-in-time recovery. Redeploying with the same TableName fails while they exist. To
+    delete them for good (irreversible; back them up first if in doubt):
 
       aws dynamodb create-backup --table-name $table --backup-name $table-final --region $region
       aws dynamodb update-table --table-name $table --no-deletion-protection-enabled --region $region
       aws dynamodb delete-table --table-name $table --region $region
+
+      aws dynamodb create-backup --table-name $claims --backup-name $claims-final --region $region
+      aws dynamodb update-table --table-name $claims --no-deletion-protection-enabled --region $region
+      aws dynamodb delete-table --table-name $claims --region $region
 
   - The API Gateway CloudWatch Logs role, if the stack created it (ConfigureApiGatewayAccount):
     the account's API Gateway setting still points at it. Delete it only if no other API

@@ -18,6 +18,11 @@
 //          shape with CORS headers, every method proxied to the function.
 //   node tests/package/infra-tool.mjs resolve [--auth NONE|API_KEY|IAM|COGNITO]
 //       Prints the resolved OpenAPI document (JSON).
+//   node tests/package/infra-tool.mjs tables [--table-name NAME]
+//       Prints the template's DynamoDB tables as CreateTable requests (keys, attribute
+//       definitions, indexes, billing) with their TTL, for the parameter TableName (default
+//       its default), and the function's environment variables that name them, so that a
+//       test creates in DynamoDB Local exactly what the stack deploys.
 //   node tests/package/infra-tool.mjs check-responses DOC.json RESPONSES.json
 //       Checks recorded answers ({method, path, status, headers, body}) against the document:
 //       the status is documented, documented headers are present, the body matches the
@@ -407,23 +412,50 @@ function checkTemplateRules(template) {
   if (!(fn.Timeout <= 29)) problems.push(`UsersFunction.Timeout ${fn.Timeout} is over 29 s`);
   eq(fn.Tracing, 'Active', 'UsersFunction.Tracing');
   eq(fn.LoggingConfig?.LogFormat, 'JSON', 'UsersFunction.LoggingConfig.LogFormat');
-  eq(Object.keys(fn.Environment?.Variables || {}).sort(), ['ALLOWED_ORIGINS', 'LOG_LEVEL', 'USERS_TABLE'], 'environment');
+  eq(Object.keys(fn.Environment?.Variables || {}).sort(), ['ALLOWED_ORIGINS', 'LOG_LEVEL', 'USERS_CLAIMS_TABLE', 'USERS_TABLE'],
+    'environment');
+  eq(fn.Environment?.Variables?.USERS_TABLE, { Ref: 'UsersTable' }, 'USERS_TABLE');
+  eq(fn.Environment?.Variables?.USERS_CLAIMS_TABLE, { Ref: 'ClaimsTable' }, 'USERS_CLAIMS_TABLE');
   eq(template.Parameters.Runtime?.AllowedValues, ['provided.al2023', 'provided.al2'], 'Runtime values');
   eq(template.Parameters.Runtime?.Default, 'provided.al2023', 'Runtime default');
   eq(template.Parameters.Architecture?.AllowedValues, ['x86_64'], 'Architecture values (arm64 is not built)');
   if (fn.Policies) problems.push('UsersFunction has Policies: the explicit role is the whole of its permissions');
 
-  const t = R.UsersTable || {};
-  eq(t.DeletionPolicy, 'Retain', 'UsersTable DeletionPolicy');
-  eq(t.UpdateReplacePolicy, 'Retain', 'UsersTable UpdateReplacePolicy');
-  const tp = t.Properties || {};
-  eq(tp.KeySchema, [{ AttributeName: 'userId', KeyType: 'HASH' }], 'UsersTable key');
-  eq(tp.BillingMode, 'PAY_PER_REQUEST', 'UsersTable billing');
-  eq(tp.SSESpecification?.SSEEnabled, true, 'UsersTable SSE');
-  eq(tp.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled, true, 'UsersTable PITR');
-  eq(tp.DeletionProtectionEnabled, true, 'UsersTable deletion protection');
-  eq(tp.StreamSpecification?.StreamViewType, 'NEW_AND_OLD_IMAGES', 'UsersTable stream');
-  eq(tp.TimeToLiveSpecification, { AttributeName: 'expiresAt', Enabled: true }, 'UsersTable TTL');
+  // Both tables (docs/decisions.md, "Phase 2: the tables"): retained, protected, on demand.
+  const tables = { UsersTable: 'userId', ClaimsTable: 'pk' };
+  for (const [id, key] of Object.entries(tables)) {
+    const t = R[id] || {};
+    eq(t.Type, 'AWS::DynamoDB::Table', `${id} type`);
+    eq(t.DeletionPolicy, 'Retain', `${id} DeletionPolicy`);
+    eq(t.UpdateReplacePolicy, 'Retain', `${id} UpdateReplacePolicy`);
+    const tp = t.Properties || {};
+    eq(tp.KeySchema, [{ AttributeName: key, KeyType: 'HASH' }], `${id} key`);
+    eq(tp.BillingMode, 'PAY_PER_REQUEST', `${id} billing`);
+    eq(tp.SSESpecification?.SSEEnabled, true, `${id} SSE`);
+    eq(tp.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled, true, `${id} PITR`);
+    eq(tp.DeletionProtectionEnabled, true, `${id} deletion protection`);
+    eq(tp.TimeToLiveSpecification, { AttributeName: 'expiresAt', Enabled: true }, `${id} TTL`);
+  }
+  const others = Object.keys(R).filter((id) => R[id].Type === 'AWS::DynamoDB::Table' && !(id in tables));
+  if (others.length) problems.push(`tables the rules do not know: ${others}`);
+  const up = R.UsersTable?.Properties || {};
+  eq(up.TableName, { Ref: 'TableName' }, 'UsersTable name');
+  eq(up.StreamSpecification?.StreamViewType, 'NEW_AND_OLD_IMAGES', 'UsersTable stream');
+  eq(up.AttributeDefinitions, [{ AttributeName: 'userId', AttributeType: 'S' }, { AttributeName: 'emailLower', AttributeType: 'S' }],
+    'UsersTable attribute definitions');
+  eq(up.GlobalSecondaryIndexes, [{
+    IndexName: 'emailLower-index',
+    KeySchema: [{ AttributeName: 'emailLower', KeyType: 'HASH' }],
+    Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['name', 'email', 'age', 'createdAt', 'updatedAt', 'version'] },
+  }], 'UsersTable email index');
+  const cp = R.ClaimsTable?.Properties || {};
+  eq(cp.TableName, { 'Fn::Sub': '${TableName}-claims' }, 'ClaimsTable name (the function\'s default: USERS_TABLE + "-claims")');
+  eq(cp.AttributeDefinitions, [{ AttributeName: 'pk', AttributeType: 'S' }], 'ClaimsTable attribute definitions');
+  if (cp.GlobalSecondaryIndexes || cp.LocalSecondaryIndexes) problems.push('ClaimsTable has an index (nothing queries it)');
+  // <TableName>-claims must still be a valid table name (at most 255 characters).
+  const pattern = template.Parameters.TableName?.AllowedPattern || '';
+  const longest = Number((pattern.match(/\{3,(\d+)\}\$$/) || [])[1]);
+  if (!(longest + '-claims'.length <= 255)) problems.push(`TableName allows ${longest} characters: ${longest}-claims is over 255`);
   check('template: function and table settings', problems);
 
   // Least privilege: which actions on which resources, statement by statement.
@@ -431,9 +463,18 @@ function checkTemplateRules(template) {
   const iam = problems;
   const statements = (R.UsersFunctionRole?.Properties?.Policies || []).flatMap((p) => p.PolicyDocument.Statement);
   const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+  // TransactWriteItems is not an IAM action: each of its items is authorised as the PutItem,
+  // UpdateItem, DeleteItem or ConditionCheckItem it stands for (DynamoDB developer guide,
+  // "Using IAM with DynamoDB transactions").
   eq((bySid.UsersCrud?.Action || []).slice().sort(),
-    ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:UpdateItem'], 'DynamoDB actions');
-  eq(bySid.UsersCrud?.Resource, { 'Fn::GetAtt': ['UsersTable', 'Arn'] }, 'DynamoDB resource');
+    ['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan',
+      'dynamodb:UpdateItem'], 'users table actions');
+  eq(bySid.UsersCrud?.Resource, { 'Fn::GetAtt': ['UsersTable', 'Arn'] }, 'users table resource');
+  eq(bySid.EmailLookup?.Action, ['dynamodb:Query'], 'email index actions');
+  eq(bySid.EmailLookup?.Resource, { 'Fn::Sub': '${UsersTable.Arn}/index/emailLower-index' }, 'email index resource');
+  eq((bySid.Claims?.Action || []).slice().sort(), ['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem'],
+    'claims table actions');
+  eq(bySid.Claims?.Resource, { 'Fn::GetAtt': ['ClaimsTable', 'Arn'] }, 'claims table resource');
   eq(bySid.OwnLogGroup?.Resource, { 'Fn::GetAtt': ['FunctionLogGroup', 'Arn'] }, 'logs resource');
   for (const s of statements) {
     if (s.Effect !== 'Allow') iam.push(`${s.Sid}: unexpected Effect ${s.Effect}`);
@@ -442,7 +483,9 @@ function checkTemplateRules(template) {
     if (s.Resource === '*' && s.Sid !== 'TraceSegments') iam.push(`${s.Sid}: Resource '*' (only X-Ray's writes may have it)`);
   }
   eq(bySid.TraceSegments?.Action, ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], 'X-Ray actions');
-  if (statements.length !== 3) iam.push(`${statements.length} statements, expected 3 (DynamoDB, logs, X-Ray)`);
+  if (statements.length !== 5) {
+    iam.push(`${statements.length} statements, expected 5 (users table, email index, claims table, logs, X-Ray)`);
+  }
   check('template: least-privilege execution role', iam);
 
   const alarms = Object.values(R).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
@@ -453,9 +496,59 @@ function checkTemplateRules(template) {
   const noAction = alarms.filter((a) => JSON.stringify(a.Properties.AlarmActions) !== JSON.stringify([{ Ref: 'AlarmTopic' }]));
   check('template: alarms on the required metrics, all to the SNS topic', [
     ...missing.map((m) => `no alarm on ${m}`), ...noAction.map(() => 'an alarm without the topic as its action')]);
+
+  // DynamoDB's per-operation metrics: every operation the function (or the back-fill) makes on
+  // each table is summed by an alarm, and the dashboard shows every table.
+  const watched = (metric) => new Set(alarms.flatMap((a) => (a.Properties.Metrics || [])
+    .map((m) => m.MetricStat?.Metric)
+    .filter((m) => m?.Namespace === 'AWS/DynamoDB' && m.MetricName === metric)
+    .map((m) => {
+      const d = Object.fromEntries(m.Dimensions.map((x) => [x.Name, x.Value]));
+      return `${d.TableName?.Ref}:${d.Operation}`;
+    })));
+  const used = {
+    UsersTable: ['GetItem', 'UpdateItem', 'Scan', 'Query', 'TransactWriteItems'],
+    ClaimsTable: ['TransactWriteItems', 'PutItem'],
+  };
+  const unwatched = [];
+  for (const metric of ['ThrottledRequests', 'SystemErrors']) {
+    const w = watched(metric);
+    for (const [table, ops] of Object.entries(used)) {
+      for (const op of ops) if (!w.has(`${table}:${op}`)) unwatched.push(`${metric} of ${op} on ${table} is in no alarm`);
+    }
+  }
+  const board = JSON.stringify(R.Dashboard?.Properties?.DashboardBody ?? '');
+  for (const table of Object.keys(tables)) if (!board.includes(`\${${table}}`)) unwatched.push(`the dashboard does not show ${table}`);
+  if (!board.includes('emailLower-index')) unwatched.push('the dashboard does not show the email index');
+  check('template: every table\'s DynamoDB errors and throttles alarmed, every table on the dashboard', unwatched);
+
   const outputs = Object.keys(template.Outputs || {});
-  check('template: outputs', ['ApiUrl', 'FunctionName', 'FunctionArn', 'TableName', 'TableArn']
+  check('template: outputs', ['ApiUrl', 'FunctionName', 'FunctionArn', 'TableName', 'TableArn', 'ClaimsTableName', 'ClaimsTableArn']
     .filter((o) => !outputs.includes(o)).map((o) => `output ${o} is missing`));
+}
+
+// ---- tables: the template's tables as DynamoDB Local takes them --------------------------------
+
+function tablesForLocal(template, tableName) {
+  const params = parameterValues(template, tableName ? { TableName: tableName } : {});
+  const ctx = { params, conditions: evaluateConditions(template, params), attributes: {} };
+  const tables = [];
+  const names = {};
+  for (const [id, r] of Object.entries(template.Resources)) {
+    if (r.Type !== 'AWS::DynamoDB::Table') continue;
+    const p = resolveIntrinsics(r.Properties, ctx);
+    const create = { TableName: p.TableName, AttributeDefinitions: p.AttributeDefinitions, KeySchema: p.KeySchema,
+      BillingMode: p.BillingMode };
+    if (p.GlobalSecondaryIndexes) create.GlobalSecondaryIndexes = p.GlobalSecondaryIndexes;
+    if (p.LocalSecondaryIndexes) create.LocalSecondaryIndexes = p.LocalSecondaryIndexes;
+    tables.push({ logicalId: id, create, timeToLive: p.TimeToLiveSpecification ?? null });
+    names[id] = p.TableName;
+  }
+  const environment = {};
+  for (const [k, v] of Object.entries(template.Resources.UsersFunction?.Properties?.Environment?.Variables || {})) {
+    if (v && typeof v === 'object' && v.Ref in names) environment[k] = names[v.Ref];
+  }
+  return { tables, environment };
 }
 
 // ---- check-responses: recorded answers against the document -----------------------------------
@@ -561,12 +654,18 @@ function main() {
     process.stdout.write(`${JSON.stringify(resolvedOpenapi(template, auth), null, 1)}\n`);
     return;
   }
+  if (cmd === 'tables') {
+    process.stdout.write(`${JSON.stringify(tablesForLocal(template, opt('--table-name')), null, 1)}\n`);
+    return;
+  }
   if (cmd === 'check-responses') {
     checkResponses(args[0], args[1]);
     finish((p, f) => `answers: ${p} as documented, ${f} not`);
     return;
   }
-  if (cmd !== 'validate') throw new Error('usage: infra-tool.mjs validate | resolve [--auth A] | check-responses DOC RESPONSES');
+  if (cmd !== 'validate') {
+    throw new Error('usage: infra-tool.mjs validate | resolve [--auth A] | tables [--table-name NAME] | check-responses DOC RESPONSES');
+  }
   const shared = process.env.USERS_SHARED_DIR || path.join(REPO, '..', 'shared');
   const samSchema = opt('--sam-schema', path.join(shared, 'schemas', 'sam', 'sam.schema.json'));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'users-infra-'));

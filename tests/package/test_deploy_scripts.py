@@ -139,9 +139,10 @@ class DeployScripts(unittest.TestCase):
         r = self.run_script("destroy.sh", "--stack", "users-test", "--region", "eu-west-1", "--yes")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn(["sam", "delete", "--stack-name", "users-test", "--region", "eu-west-1", "--no-prompts"], self.calls())
-        self.assertIn('DynamoDB table "UsersTest"', r.stdout)
-        self.assertIn("aws dynamodb update-table --table-name UsersTest --no-deletion-protection-enabled", r.stdout)
-        self.assertIn("aws dynamodb delete-table --table-name UsersTest", r.stdout)
+        self.assertIn('DynamoDB tables "UsersTest"', r.stdout)
+        for table in ("UsersTest", "UsersTest-claims"):
+            self.assertIn("aws dynamodb update-table --table-name %s --no-deletion-protection-enabled" % table, r.stdout)
+            self.assertIn("aws dynamodb delete-table --table-name %s " % table, r.stdout)
 
 
 def main():

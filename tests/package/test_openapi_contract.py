@@ -7,14 +7,17 @@
 - The document's limits equal include/common.h's constants; its routes, methods and
   status codes are the contract's table's; its problem codes include the contract's.
 - Requests derived from the document (its examples, the boundaries of its limits, its email
-  pattern, every documented error status that can happen without AWS) go to the real
-  bootstrap through tests/integration/harness.py (fake Runtime API + DynamoDB Local); every
-  answer is checked by `infra-tool.mjs check-responses` (ajv): the status is documented for
-  the operation, the documented headers are there, the body matches the schema.
+  and Idempotency-Key patterns, every documented error status that can happen without AWS,
+  409 and 422 included) go to the real bootstrap through tests/integration/harness.py (fake
+  Runtime API + DynamoDB Local, whose tables are the template's: `infra-tool.mjs tables`);
+  every answer is checked by `infra-tool.mjs check-responses` (ajv): the status is
+  documented for the operation, the documented headers are there, the body matches the
+  schema.
 
-Not producible here, so not exercised: 409 EMAIL_TAKEN (phase 2) and API Gateway's own
-answers (429 and the default response); infra-tool.mjs validate checks those. The last line
-is `N passed, N failed`.
+The test_phase2_* cases need a bootstrap with phase 2 (issue 13: unique emails, the lookup
+by email, Idempotency-Key). Not producible here, so not exercised: API Gateway's own answers
+(429 and the default response); infra-tool.mjs validate checks those. The last line is
+`N passed, N failed`.
 """
 
 import argparse
@@ -25,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import uuid
 
@@ -43,6 +47,10 @@ def schema(name):
 
 def param(name):
     return DOC["components"]["parameters"][name]["schema"]
+
+
+def header_param(name):
+    return DOC["components"]["parameters"][name]
 
 
 def common_h():
@@ -98,7 +106,36 @@ class DocumentAgreesWithTheContract(unittest.TestCase):
             extra = documented[route] - codes - {429} - ({500, 503} if route[0] != "OPTIONS" else set())
             if route == ("DELETE", "/users/{userId}"):
                 extra -= {400}  # a malformed If-Match (docs/decisions.md, "If-Match")
+            if route == ("POST", "/users"):
+                extra -= {422}  # a reused Idempotency-Key: the contract's "Idempotency" rule, below
             self.assertEqual(extra, set(), "%s %s: statuses the contract does not list" % route)
+
+    def test_phase2_parts_are_the_contracts(self):
+        """Idempotency-Key, 422, 409 and the lookup by email, as the contract's phase-2 rules
+        say (their behaviour is checked against the bootstrap below)."""
+        text = open(ARGS.contract, encoding="utf-8").read()
+        rule = re.search(r"\*\*Idempotency \(phase 2\)\*\*(.*?)\n- ", text, re.S).group(1)
+        lo, hi = (int(x) for x in re.search(r"Idempotency-Key: <(\d+)\.\.(\d+) printable ASCII>", rule).groups())
+        self.assertIn("422", rule)
+        key = header_param("IdempotencyKey")
+        self.assertEqual((key["in"], key["name"], key["required"]), ("header", "Idempotency-Key", False))
+        self.assertEqual((key["schema"]["minLength"], key["schema"]["maxLength"]), (lo, hi))
+        self.assertEqual(key["schema"]["pattern"], "^[\\x20-\\x7E]{%d,%d}$" % (lo, hi))
+        post = DOC["paths"]["/users"]["post"]
+        self.assertIn("#/components/parameters/IdempotencyKey", [p.get("$ref") for p in post["parameters"]])
+        self.assertEqual(post["responses"]["422"]["$ref"], "#/components/responses/IdempotencyKeyReused")
+        for method in ("put", "patch", "delete", "get"):
+            params = DOC["paths"]["/users/{userId}"][method].get("parameters", [])
+            self.assertNotIn("#/components/parameters/IdempotencyKey", [p.get("$ref") for p in params], method)
+        for path, method in (("/users", "post"), ("/users/{userId}", "put"), ("/users/{userId}", "patch")):
+            self.assertEqual(DOC["paths"][path][method]["responses"]["409"]["$ref"], "#/components/responses/EmailTaken")
+        email = header_param("EmailLookup")
+        self.assertEqual((email["in"], email["name"], email["required"]), ("query", "email", False))
+        self.assertEqual(email["schema"]["maxLength"], common_h()["UA_MAX_EMAIL_OCTETS"])
+        self.assertIn("#/components/parameters/EmailLookup",
+                      [p.get("$ref") for p in DOC["paths"]["/users"]["get"]["parameters"]])
+        # The preflight lets browsers send the header.
+        self.assertIn("Idempotency-Key", DOC["components"]["headers"]["AllowHeaders"]["description"])
 
     def test_problem_codes_include_the_contracts(self):
         text = open(ARGS.contract, encoding="utf-8").read()
@@ -126,9 +163,9 @@ class BootstrapAgreesWithTheDocument(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="users-openapi-")
         cfg.workdir = cls.tmp
         cfg.ddb = harness.DynamoDBLocal(ARGS.ddb_local_dir, cls.tmp).start()
-        cfg.ddb.create_users_table(TABLE)
+        cls.env = create_template_tables(cfg.ddb, TABLE)
         cls.runtime = harness.RuntimeAPI()
-        cls.boot = harness.Bootstrap(cls.runtime, table=TABLE, name="openapi")
+        cls.boot = harness.Bootstrap(cls.runtime, table=TABLE, env_overrides=cls.env, name="openapi")
 
     @classmethod
     def tearDownClass(cls):
@@ -156,7 +193,7 @@ class BootstrapAgreesWithTheDocument(unittest.TestCase):
         text = proxy.get("body")
         parsed = harness.strict_json(text) if text else None
         rec = {"method": method, "path": ev["resource"], "example": path, "status": proxy["statusCode"],
-               "headers": proxy.get("headers") or {}, "body": parsed, "note": note}
+               "headers": proxy.get("headers") or {}, "body": parsed, "note": note, "text": text}
         self.records.append(rec)
         return rec
 
@@ -280,6 +317,108 @@ class BootstrapAgreesWithTheDocument(unittest.TestCase):
                              "document says %s, function answered %s for %r" % (documented, rec["status"], email))
         self.check_records()
 
+    # ---- phase 2 (issue 13): these need a bootstrap that implements it ---------------------
+
+    def unique_email(self, prefix="p2"):
+        return "%s.%s@example.com" % (prefix, uuid.uuid4().hex[:12])
+
+    def assert_problem(self, rec, status, code, field=None):
+        self.assertEqual((rec["status"], (rec["body"] or {}).get("code")), (status, code), rec)
+        if field:
+            self.assertIn(field, [e["field"] for e in rec["body"].get("errors", [])], rec)
+
+    def test_phase2_email_taken(self):
+        """409 EMAIL_TAKEN (field email) on create, PUT and PATCH; a change of case only is not one."""
+        taken = self.unique_email("Taken")
+        first = self.create(email=taken)
+        other = self.create()
+        self.assert_problem(self.send("POST", "/users", {"name": "Twin", "email": taken.upper()}, note="email taken"),
+                            409, "EMAIL_TAKEN", "email")
+        self.assert_problem(self.send("PUT", "/users/" + other["userId"], {"email": taken.lower()}, note="email taken"),
+                            409, "EMAIL_TAKEN", "email")
+        self.assert_problem(self.send("PATCH", "/users/" + other["userId"], {"email": " %s " % taken},
+                                      headers={"Content-Type": "application/merge-patch+json"}, note="email taken"),
+                            409, "EMAIL_TAKEN", "email")
+        rec = self.send("PATCH", "/users/" + first["userId"], {"email": taken.swapcase()}, note="own address, other case")
+        self.assertEqual((rec["status"], rec["body"]["email"]), (200, taken.swapcase()), rec)
+        self.send("DELETE", "/users/" + first["userId"], note="releases the address")
+        rec = self.send("PUT", "/users/" + other["userId"], {"email": taken}, note="the freed address")
+        self.assertEqual(rec["status"], 200, rec)
+        self.check_records()
+
+    def test_phase2_idempotency_key(self):
+        """A repeat answers the first 201 byte for byte; other fields are 422; failures are not remembered."""
+        key = "openapi-%s" % uuid.uuid4()
+        email = self.unique_email("Idem")
+        first = self.send("POST", "/users", {"name": "Ada", "email": email, "age": 36},
+                          headers={"Idempotency-Key": key}, note="first create with a key")
+        self.assertEqual(first["status"], 201, first)
+        again = self.send("POST", "/users", '{ "age": 36, "email": "  %s", "name": "Ada" }' % email,
+                          headers={"Idempotency-Key": key}, note="repeat, members reordered")
+        self.assertEqual(again["status"], 201, again)
+        self.assertEqual(again["text"], first["text"])
+        for h in ("Location", "ETag"):
+            self.assertEqual(again["headers"].get(h), first["headers"].get(h), h)
+        self.assert_problem(self.send("POST", "/users", {"name": "Ada", "email": email, "age": 37},
+                                      headers={"Idempotency-Key": key}, note="same key, other fields"),
+                            422, "IDEMPOTENCY_KEY_REUSED")
+        lookup = self.send("GET", "/users", query={"email": email}, note="one user, not two")
+        self.assertEqual(lookup["body"]["count"], 1, lookup)
+        # A create that fails is not remembered: after the 409, the key creates the user.
+        taken = self.unique_email("IdemTaken")
+        self.create(email=taken)
+        key2 = "openapi-%s" % uuid.uuid4()
+        self.assert_problem(self.send("POST", "/users", {"name": "Bo", "email": taken}, headers={"Idempotency-Key": key2},
+                                      note="409 with a key"), 409, "EMAIL_TAKEN", "email")
+        rec = self.send("POST", "/users", {"name": "Bo", "email": self.unique_email()}, headers={"Idempotency-Key": key2},
+                        note="the key after a failed create")
+        self.assertEqual(rec["status"], 201, rec)
+        self.check_records()
+
+    def test_phase2_idempotency_key_pattern_agrees_with_the_function(self):
+        spec = header_param("IdempotencyKey")["schema"]
+        pattern = re.compile(spec["pattern"])
+        longest = spec["maxLength"]
+        samples = ["k", "k" * longest, "k" * (longest + 1), "", "~", "a key with spaces", "{\"json\":1}",
+                   "tab\there", "del\x7f", "caf\u00e9", "nul\x01"]
+        for key in samples:
+            documented = bool(pattern.fullmatch(key))
+            rec = self.send("POST", "/users", {"name": "Kay", "email": self.unique_email("key")},
+                            headers={"Idempotency-Key": key}, note="Idempotency-Key %r" % key[:20])
+            if documented:
+                self.assertEqual(rec["status"], 201, "document says valid, function answered %s for %r" % (rec, key))
+            else:
+                self.assert_problem(rec, 400, "VALIDATION_FAILED", "Idempotency-Key")
+        rec = self.send("POST", "/users", {"name": "Kay", "email": self.unique_email("key")},
+                        headers={"Idempotency-Key": ["one", "two"]}, note="Idempotency-Key twice")
+        self.assert_problem(rec, 400, "VALIDATION_FAILED", "Idempotency-Key")
+        self.check_records()
+
+    def test_phase2_lookup_by_email(self):
+        email = self.unique_email("Look.Up")
+        user = self.create(email=email)
+        rec = self.send("GET", "/users", query={"email": email.lower()}, note="lookup, other case")
+        self.assertEqual(rec["status"], 200, rec)
+        self.assertEqual(([u["userId"] for u in rec["body"]["users"]], rec["body"]["count"]), ([user["userId"]], 1), rec)
+        self.assertNotIn("nextToken", rec["body"])
+        self.assertEqual(rec["body"]["users"][0], user)
+        rec = self.send("GET", "/users", query={"email": " %s\t" % email.upper(), "limit": "1"}, note="lookup, trimmed")
+        self.assertEqual(rec["body"]["count"], 1, rec)
+        rec = self.send("GET", "/users", query={"email": self.unique_email("nobody")}, note="lookup, no one")
+        self.assertEqual((rec["status"], rec["body"]), (200, {"users": [], "count": 0}), rec)
+        page = self.send("GET", "/users", query={"limit": "1"}, note="a page, for its token")
+        token = page["body"].get("nextToken")
+        self.assertTrue(token, page)
+        too_long = "a" * 64 + "@" + ".".join(["b" * 63] * 3) + ".com"
+        self.assertGreater(len(too_long), header_param("EmailLookup")["schema"]["maxLength"])
+        for query, field, note in (({"email": "not-an-email"}, "email", "invalid email"),
+                                   ({"email": ""}, "email", "empty email"),
+                                   ({"email": too_long}, "email", "email past maxLength"),
+                                   ({"email": email, "nextToken": token}, "nextToken", "email with nextToken"),
+                                   ({"email": email, "limit": "0"}, "limit", "email with a bad limit")):
+            self.assert_problem(self.send("GET", "/users", query=query, note=note), 400, "VALIDATION_FAILED", field)
+        self.check_records()
+
     def test_undocumented_methods_and_paths(self):
         uid = str(uuid.uuid4())
         for method, path in (("DELETE", "/users"), ("PUT", "/users"), ("HEAD", "/users"), ("POST", "/users/" + uid),
@@ -305,6 +444,30 @@ class BootstrapAgreesWithTheDocument(unittest.TestCase):
                 boot.stop()
                 runtime.stop()
         self.check_records()
+
+
+def create_template_tables(ddb, name):
+    """The template's tables (infra-tool.mjs tables) in DynamoDB Local, named after name as
+    the stack names them after TableName; returns the function's environment that names them."""
+    r = subprocess.run(["node", TOOL, "tables", "--table-name", name], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise AssertionError("infra-tool.mjs tables failed:\n%s%s" % (r.stdout, r.stderr))
+    spec = json.loads(r.stdout)
+    for table in spec["tables"]:
+        ddb.ok("CreateTable", table["create"])
+        deadline = time.monotonic() + 30
+        while True:
+            desc = ddb.ok("DescribeTable", {"TableName": table["create"]["TableName"]})["Table"]
+            if desc["TableStatus"] == "ACTIVE" and all(i.get("IndexStatus") == "ACTIVE"
+                                                       for i in desc.get("GlobalSecondaryIndexes", [])):
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError("table %s never became ACTIVE: %s" % (table["create"]["TableName"], desc))
+            time.sleep(0.1)
+        if table["timeToLive"]:
+            ddb.ok("UpdateTimeToLive", {"TableName": table["create"]["TableName"],
+                                        "TimeToLiveSpecification": table["timeToLive"]})
+    return spec["environment"]
 
 
 def main():
