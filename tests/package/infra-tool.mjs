@@ -467,13 +467,12 @@ function checkTemplateRules(template) {
   // UpdateItem, DeleteItem or ConditionCheckItem it stands for (DynamoDB developer guide,
   // "Using IAM with DynamoDB transactions").
   eq((bySid.UsersCrud?.Action || []).slice().sort(),
-    ['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan',
-      'dynamodb:UpdateItem'], 'users table actions');
+    ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
+    'users table actions');
   eq(bySid.UsersCrud?.Resource, { 'Fn::GetAtt': ['UsersTable', 'Arn'] }, 'users table resource');
   eq(bySid.EmailLookup?.Action, ['dynamodb:Query'], 'email index actions');
   eq(bySid.EmailLookup?.Resource, { 'Fn::Sub': '${UsersTable.Arn}/index/emailLower-index' }, 'email index resource');
-  eq((bySid.Claims?.Action || []).slice().sort(), ['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem'],
-    'claims table actions');
+  eq((bySid.Claims?.Action || []).slice().sort(), ['dynamodb:DeleteItem', 'dynamodb:PutItem'], 'claims table actions');
   eq(bySid.Claims?.Resource, { 'Fn::GetAtt': ['ClaimsTable', 'Arn'] }, 'claims table resource');
   eq(bySid.OwnLogGroup?.Resource, { 'Fn::GetAtt': ['FunctionLogGroup', 'Arn'] }, 'logs resource');
   for (const s of statements) {
