@@ -2,11 +2,12 @@
  * phase 2 (decisions.md, "Back-fill").
  *
  * A table written by phase 1 holds users without email claims. The back-fill Scans the users
- * table (consistently, a page at a time) and puts each user's claim with the create's own
- * condition (email_claim.h: nobody holds it, or this user does), so running it again, or while
- * the API serves, changes nothing that is right. Two users already sharing an address are
- * reported, one JSON line each, and left as they are: which of them keeps it is a person's
- * decision. Nothing is ever deleted. */
+ * table (consistently, a page at a time) and claims each user's address in a transaction that
+ * also checks the user still holds that address: a claim is only ever made for a user who
+ * stands in the table with it, so running it again, or while the API serves (whose writes
+ * claim and release in their own transactions), changes nothing that is right. Two users
+ * already sharing an address are reported, one JSON line each, and left as they are: which of
+ * them keeps it is a person's decision. Nothing is ever deleted. */
 #ifndef USERS_BACKFILL_H
 #define USERS_BACKFILL_H
 
@@ -20,6 +21,7 @@ typedef struct backfill_counts {
     unsigned long scanned;   /* users read */
     unsigned long claimed;   /* claims put that did not exist */
     unsigned long already;   /* claims that already named the user */
+    unsigned long changed;   /* users deleted or given another address since the Scan */
     unsigned long conflicts; /* addresses held by another user */
     unsigned long skipped;   /* items without a usable id or email */
 } backfill_counts;

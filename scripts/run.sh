@@ -13,7 +13,8 @@
 #
 # Environment: USERS_SKIP_DEPS=1 skips scripts/deps.sh; USERS_SKIP_BUILD=1 skips the build
 # and uses USERS_BOOTSTRAP and USERS_GATEWAY (default build/release/{bootstrap,users-gateway});
-# USERS_TABLE (default Users), ALLOWED_ORIGINS and LOG_LEVEL reach the bootstrap.
+# USERS_TABLE (default Users; the claims table is USERS_TABLE-claims, as the template names
+# it), ALLOWED_ORIGINS and LOG_LEVEL reach the bootstrap.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source-path=SCRIPTDIR/..
@@ -151,36 +152,27 @@ for i in $(seq 1 300); do
   sleep 0.1
 done
 
-# DynamoDB Local checks only the shape of the signature, not its value.
-ddb() { # target json → prints "HTTP-status body"
-  local out
-  out=$(curl -sS --max-time 10 -w ' %{http_code}' -X POST "$endpoint/" \
-    -H 'Content-Type: application/x-amz-json-1.0' \
-    -H "X-Amz-Target: DynamoDB_20120810.$1" \
-    -H 'X-Amz-Date: 20260101T000000Z' \
-    -H 'Authorization: AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=00' \
-    --data "$2") || return 1
-  printf '%s %s' "${out##* }" "${out% *}"
-}
-described=$(ddb DescribeTable "{\"TableName\":\"$table\"}") || die "DynamoDB Local did not answer DescribeTable"
-case "$described" in
-  200\ *) say "table $table exists" ;;
-  400\ *ResourceNotFoundException*)
-    created=$(ddb CreateTable "{\"TableName\":\"$table\",\"AttributeDefinitions\":[{\"AttributeName\":\"userId\",\"AttributeType\":\"S\"}],\"KeySchema\":[{\"AttributeName\":\"userId\",\"KeyType\":\"HASH\"}],\"BillingMode\":\"PAY_PER_REQUEST\"}") \
-      || die "DynamoDB Local did not answer CreateTable"
-    case "$created" in
-      200\ *) say "created table $table" ;;
-      *) die "CreateTable $table failed: $created" ;;
-    esac
-    ;;
-  *) die "DescribeTable $table failed: $described" ;;
-esac
+# The template's tables (users with its email index, claims with its TTL), as the stack
+# deploys them; a users table kept from before phase 2 gains the index and the claims table.
+command -v node >/dev/null 2>&1 || die "node is missing: apt-get install nodejs (or run scripts/deps.sh)"
+tables=$(python3 scripts/local_tables.py --endpoint "$endpoint" --table-name "$table") \
+  || die "the template's tables could not be made in DynamoDB Local (see above)"
+claims=$(sed -n 's/^USERS_CLAIMS_TABLE=//p' <<<"$tables")
+[ -n "$claims" ] || die "scripts/local_tables.py named no claims table"
+if grep -qx 'BACKFILL=1' <<<"$tables"; then
+  say "claiming the addresses of the users stored before phase 2 (scripts/backfill-emails.sh)"
+  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_SESSION_TOKEN='' \
+    scripts/backfill-emails.sh --region "${AWS_REGION:-us-east-1}" --table "$table" \
+    --claims-table "$claims" --endpoint "$endpoint" --bootstrap "$bootstrap" \
+    || say "the back-fill reported conflicts or failed (above); the API starts anyway"
+fi
 
 port_free "$port" || die "$port_taken_msg"
 say "starting users-gateway on 127.0.0.1:$port ($instances x $bootstrap, timeout ${timeout}s)"
 # Fake credentials: DynamoDB Local accepts any; real ones never leave for a local stack.
 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_SESSION_TOKEN='' \
-  AWS_REGION=${AWS_REGION:-us-east-1} USERS_TABLE=$table AWS_ENDPOINT_URL_DYNAMODB=$endpoint \
+  AWS_REGION=${AWS_REGION:-us-east-1} USERS_TABLE=$table USERS_CLAIMS_TABLE=$claims \
+  AWS_ENDPOINT_URL_DYNAMODB=$endpoint \
   setsid "$gateway" --port "$port" --bootstrap "$bootstrap" --instances "$instances" \
   --timeout "$timeout" </dev/null &
 gw_pid=$!
@@ -195,7 +187,7 @@ done
 
 cat <<EOF
 
-  Users API: $url   (DynamoDB Local: $endpoint, table $table, data $where)
+  Users API: $url   (DynamoDB Local: $endpoint, tables $table and $claims, data $where)
 
   curl -s -X POST $url/users -H 'Content-Type: application/json' \\
        -d '{"name": "Ada Lovelace", "email": "ada@example.com", "age": 36}'

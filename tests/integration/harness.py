@@ -23,11 +23,15 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import unittest
 import urllib.parse
 import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "scripts"))
+import local_tables  # noqa: E402  (scripts/local_tables.py: the template's tables)
 
 
 class Config:
@@ -232,24 +236,13 @@ class DynamoDBLocal:
         return body
 
     def create_users_table(self, name):
-        status, body = self.call(
-            "CreateTable",
-            {
-                "TableName": name,
-                "AttributeDefinitions": [{"AttributeName": "userId", "AttributeType": "S"}],
-                "KeySchema": [{"AttributeName": "userId", "KeyType": "HASH"}],
-                "BillingMode": "PAY_PER_REQUEST",
-            },
-        )
-        if status != 200 and "ResourceInUseException" not in str(body.get("__type", "")):
-            raise HarnessError("CreateTable %s failed: HTTP %s %s" % (name, status, body))
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            desc = self.ok("DescribeTable", {"TableName": name})
-            if desc["Table"]["TableStatus"] == "ACTIVE":
-                return
-            time.sleep(0.1)
-        raise HarnessError("table %s never became ACTIVE" % name)
+        """The template's tables named after name (the users table and name-claims), as the
+        stack deploys them: scripts/local_tables.py. Returns the function's environment."""
+        try:
+            env, _ = local_tables.ensure(self.call, name)
+        except local_tables.TableError as e:
+            raise HarnessError(str(e))
+        return env
 
     def get_item(self, table, user_id):
         """The stored item in DynamoDB JSON ({"name": {"S": ...}}), or None."""

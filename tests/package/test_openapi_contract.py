@@ -9,7 +9,7 @@
 - Requests derived from the document (its examples, the boundaries of its limits, its email
   and Idempotency-Key patterns, every documented error status that can happen without AWS,
   409 and 422 included) go to the real bootstrap through tests/integration/harness.py (fake
-  Runtime API + DynamoDB Local, whose tables are the template's: `infra-tool.mjs tables`);
+  Runtime API + DynamoDB Local, whose tables are the template's: scripts/local_tables.py);
   every answer is checked by `infra-tool.mjs check-responses` (ajv): the status is
   documented for the operation, the documented headers are there, the body matches the
   schema.
@@ -163,7 +163,7 @@ class BootstrapAgreesWithTheDocument(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="users-openapi-")
         cfg.workdir = cls.tmp
         cfg.ddb = harness.DynamoDBLocal(ARGS.ddb_local_dir, cls.tmp).start()
-        cls.env = create_template_tables(cfg.ddb, TABLE)
+        cls.env = cfg.ddb.create_users_table(TABLE)
         cls.runtime = harness.RuntimeAPI()
         cls.boot = harness.Bootstrap(cls.runtime, table=TABLE, env_overrides=cls.env, name="openapi")
 
@@ -444,30 +444,6 @@ class BootstrapAgreesWithTheDocument(unittest.TestCase):
                 boot.stop()
                 runtime.stop()
         self.check_records()
-
-
-def create_template_tables(ddb, name):
-    """The template's tables (infra-tool.mjs tables) in DynamoDB Local, named after name as
-    the stack names them after TableName; returns the function's environment that names them."""
-    r = subprocess.run(["node", TOOL, "tables", "--table-name", name], capture_output=True, text=True)
-    if r.returncode != 0:
-        raise AssertionError("infra-tool.mjs tables failed:\n%s%s" % (r.stdout, r.stderr))
-    spec = json.loads(r.stdout)
-    for table in spec["tables"]:
-        ddb.ok("CreateTable", table["create"])
-        deadline = time.monotonic() + 30
-        while True:
-            desc = ddb.ok("DescribeTable", {"TableName": table["create"]["TableName"]})["Table"]
-            if desc["TableStatus"] == "ACTIVE" and all(i.get("IndexStatus") == "ACTIVE"
-                                                       for i in desc.get("GlobalSecondaryIndexes", [])):
-                break
-            if time.monotonic() > deadline:
-                raise AssertionError("table %s never became ACTIVE: %s" % (table["create"]["TableName"], desc))
-            time.sleep(0.1)
-        if table["timeToLive"]:
-            ddb.ok("UpdateTimeToLive", {"TableName": table["create"]["TableName"],
-                                        "TimeToLiveSpecification": table["timeToLive"]})
-    return spec["environment"]
 
 
 def main():
