@@ -61,8 +61,7 @@ static json_t *claim_transaction(const char *table, const char *claims_table, co
 
 /* Claims the address of user item (borrowed) from the users table, counting what it found. */
 static ua_status claim(const ddb_port *ddb, const char *table, const char *claims_table,
-                       const json_t *item, int64_t timeout_ms, FILE *out,
-                       backfill_counts *counts) {
+                       const json_t *item, int64_t timeout_ms, FILE *out, backfill_counts *counts) {
     const char *id = ddb_item_s(item, "userId"), *email = ddb_item_s(item, "email");
     if (!id || !email) {
         counts->skipped++;
@@ -138,12 +137,11 @@ ua_status backfill_emails(const ddb_port *ddb, const char *table, const char *cl
         st = page(ddb, table, claims_table, call_timeout_ms, out, counts, &next);
     } while (st == UA_OK && next);
     json_decref(next);
-    json_t *summary =
-        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "scanned", (json_int_t)counts->scanned,
-                  "claimed", (json_int_t)counts->claimed, "alreadyClaimed",
-                  (json_int_t)counts->already, "changed", (json_int_t)counts->changed,
-                  "conflicts", (json_int_t)counts->conflicts,
-                  "skipped", (json_int_t)counts->skipped, "complete", st == UA_OK);
+    json_t *summary = json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "scanned", (json_int_t)counts->scanned, "claimed",
+        (json_int_t)counts->claimed, "alreadyClaimed", (json_int_t)counts->already, "changed",
+        (json_int_t)counts->changed, "conflicts", (json_int_t)counts->conflicts, "skipped",
+        (json_int_t)counts->skipped, "complete", st == UA_OK);
     if (summary) {
         json_dumpf(summary, out, JSON_COMPACT);
         fputc('\n', out);
