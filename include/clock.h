@@ -10,6 +10,10 @@
 /* Milliseconds since the Unix epoch (CLOCK_REALTIME); 0 if the clock cannot be read. */
 int64_t ua_wall_ms(void);
 
+/* Microseconds since the Unix epoch: the start and end of a traced call (X-Ray counts in
+ * epoch seconds with a fraction). 0 if the clock cannot be read. */
+int64_t ua_wall_us(void);
+
 /* Milliseconds on CLOCK_MONOTONIC (an arbitrary start): deadlines and timeouts within the
  * process, and what pthread_cond_timedwait on a monotonic condition variable counts in. */
 int64_t ua_monotonic_ms(void);

@@ -38,6 +38,9 @@ typedef enum ddb_status {
     DDB_FAILED       /* not retryable: validation, access denied, no table, bad reply */
 } ddb_status;
 
+/* Longest x-amzn-RequestId kept, with its NUL (DynamoDB's are 52 characters). */
+#define DDB_MAX_REQUEST_ID 64u
+
 typedef struct ddb_reply {
     json_t *body; /* new reference: the parsed response or error document, or NULL */
     /* __type after its '#' (e.g. "ThrottlingException"); when no answer came or it could not be
@@ -45,6 +48,9 @@ typedef struct ddb_reply {
     char error_type[UA_MAX_DDB_ERROR_TYPE];
     unsigned attempts; /* HTTP requests sent, retries (ours and libcurl's silent ones) included */
     long http_status;  /* of the last attempt, 0 when none completed */
+    /* x-amzn-RequestId of the last answer ("" when none came or it was not plain): what AWS
+     * support asks for, and what a trace records */
+    char request_id[DDB_MAX_REQUEST_ID];
     /* A request of this call other than the one answered in body may have been applied: its
      * answer was lost (timeout, dropped connection, a 5xx, a damaged reply). A write's
      * condition failure is then not proof that the write did not happen. */
@@ -96,6 +102,11 @@ bool ddb_client_credentials_dead(const ddb_client *c);
 /* The endpoint the AWS SDKs would use: AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL,
  * else NULL (the regional default). Borrowed from the environment. */
 const char *ddb_endpoint_from_env(void);
+
+/* The X-Amzn-Trace-Id sent with c's requests from now on (copied; NULL or "" sends none):
+ * the invocation's trace, so that DynamoDB's own segment joins it, as the AWS SDKs do.
+ * Not signed (SigV4 lets a request carry unsigned headers), so it changes no signature. */
+void ddb_client_set_trace_header(ddb_client *c, const char *value);
 
 /* A port backed by client c. */
 ddb_port ddb_client_port(ddb_client *c);

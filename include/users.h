@@ -26,8 +26,13 @@ typedef struct users_deps {
 
 /* What the invocation log line needs to know of the handling. */
 typedef struct users_outcome {
-    const char *route;     /* "/users", "/users/{userId}" or NULL when unrouted; static */
-    unsigned ddb_attempts; /* HTTP requests made to DynamoDB */
+    const char *route; /* "/users", "/users/{userId}" or NULL when unrouted; static */
+    /* The operation the request was routed to, also when it was refused (a 400 on POST
+     * /users is CreateUser): CreateUser, GetUser, ListUsers, FindUserByEmail, UpdateUser,
+     * DeleteUser, Preflight, or Unrouted (no route, or a method the path does not allow);
+     * static */
+    const char *operation;
+    unsigned ddb_attempts;                 /* HTTP requests made to DynamoDB */
     char ddb_error[UA_MAX_DDB_ERROR_TYPE]; /* DynamoDB error type behind a 5xx or 4xx, "" when none
                                             */
     const char *code; /* problem code when the answer is an error, else NULL; static */

@@ -15,6 +15,10 @@ int64_t ua_wall_ms(void) {
     return read_clock(CLOCK_REALTIME, 1000);
 }
 
+int64_t ua_wall_us(void) {
+    return read_clock(CLOCK_REALTIME, 1000000);
+}
+
 int64_t ua_monotonic_ms(void) {
     return read_clock(CLOCK_MONOTONIC, 1000);
 }

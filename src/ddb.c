@@ -24,6 +24,8 @@
 #define DDB_MAX_AUTH      2048u /* an Authorization header value */
 #define DDB_MAX_TARGET    64u   /* X-Amz-Target: the prefix and the longest operation name */
 #define CRC32_MAX_DIGITS  10u   /* x-amz-crc32 is decimal: 4294967295 at most */
+/* Longest X-Amzn-Trace-Id kept (Root, Parent, Sampled and some room), with its NUL. */
+#define DDB_MAX_TRACE_HEADER 128u
 /* The regional endpoint's URL, for the longest region the signer accepts. */
 #define DDB_MAX_REGIONAL_URL                                                                       \
     (sizeof "https://dynamodb." - 1 + SIGV4_MAX_SCOPE_PART_LEN + sizeof ".amazonaws.com")
@@ -45,6 +47,7 @@ struct ddb_client {
     uint64_t rng;                 /* backoff jitter */
     int64_t clock_skew_s;         /* DynamoDB's clock less ours, learnt from its Date header */
     unsigned credential_failures; /* calls in a row whose answer refused our credentials */
+    char trace_header[DDB_MAX_TRACE_HEADER]; /* X-Amzn-Trace-Id, "" for none */
 };
 
 /* How one attempt ended: a final status, or try again. */
@@ -79,6 +82,7 @@ void ddb_reply_init(ddb_reply *r) {
     r->error_type[0] = '\0';
     r->attempts = 0;
     r->http_status = 0;
+    r->request_id[0] = '\0';
     r->maybe_applied = false;
 }
 
@@ -474,6 +478,23 @@ static verdict judge(ddb_client *c, ddb_reply *reply) {
     return V_FAILED;
 }
 
+/* The answer's x-amzn-RequestId into reply, when it is plain and fits; else "". */
+static void keep_request_id(const ddb_client *c, http_outcome out, ddb_reply *reply) {
+    ua_span v;
+    reply->request_id[0] = '\0';
+    if (out != HTTP_DONE || !http_result_header(&c->res, "x-amzn-RequestId", &v) ||
+        v.len >= sizeof reply->request_id)
+        return;
+    for (size_t i = 0; i < v.len; i++) {
+        char ch = v.ptr[i];
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              ch == '-'))
+            return;
+    }
+    memcpy(reply->request_id, v.ptr, v.len);
+    reply->request_id[v.len] = '\0';
+}
+
 /* Signs and sends the request once, then judges the answer. */
 static verdict attempt(ddb_client *c, const char *target, size_t body_len, int64_t timeout_ms,
                        ddb_reply *reply) {
@@ -491,7 +512,7 @@ static verdict attempt(ddb_client *c, const char *target, size_t body_len, int64
     if (sigv4_sign(&c->signer, &creds, c->region, "dynamodb", now, &sreq, &c->sig) != UA_OK)
         return V_FAILED;
 
-    http_header headers[7] = {
+    http_header headers[8] = {
         {"Content-Type", DDB_CONTENT_TYPE},
         {"X-Amz-Target", target},
         {"Host", c->host},
@@ -502,6 +523,8 @@ static verdict attempt(ddb_client *c, const char *target, size_t body_len, int64
     size_t n_headers = 6;
     if (c->session_token)
         headers[n_headers++] = (http_header){"X-Amz-Security-Token", c->session_token};
+    if (c->trace_header[0])
+        headers[n_headers++] = (http_header){"X-Amzn-Trace-Id", c->trace_header};
     int64_t connect_ms =
         timeout_ms < UA_DDB_CONNECT_TIMEOUT_MS ? timeout_ms : UA_DDB_CONNECT_TIMEOUT_MS;
     const http_call call = {
@@ -527,6 +550,7 @@ static verdict attempt(ddb_client *c, const char *target, size_t body_len, int64
         reply->maybe_applied = true;
     reply->http_status = out == HTTP_DONE ? c->res.status : 0;
     reply->error_type[0] = '\0';
+    keep_request_id(c, out, reply);
     json_decref(reply->body);
     reply->body = NULL;
     switch (out) {
@@ -616,6 +640,14 @@ ddb_status ddb_client_call(ddb_client *c, ddb_op op, const json_t *request, int6
             return DDB_UNAVAILABLE;
         sleep_ms(pause);
     }
+}
+
+void ddb_client_set_trace_header(ddb_client *c, const char *value) {
+    if (!c)
+        return;
+    c->trace_header[0] = '\0';
+    if (value && strlen(value) < sizeof c->trace_header)
+        snprintf(c->trace_header, sizeof c->trace_header, "%s", value);
 }
 
 static ddb_status port_call(void *ctx, ddb_op op, const json_t *request, int64_t deadline_ms,

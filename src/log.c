@@ -161,9 +161,14 @@ void log_message(log_level level, const char *request_id, const char *fmt, ...) 
     buf_free(&b);
 }
 
+/* Appends ,"name":"value" when value is set. */
+static ua_status append_optional(buf *b, const char *name, const char *value) {
+    return value && *value ? append_field(b, name, value) : UA_OK;
+}
+
 void log_invocation_line(const log_invocation *f) {
     log_level level = f->status >= 500 ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO;
-    if (level < g_level)
+    if (level < g_level && !f->metrics)
         return;
     buf b;
     buf_init(&b, LOG_MAX_LINE);
@@ -172,6 +177,16 @@ void log_invocation_line(const log_invocation *f) {
         st = append_field(&b, "level", level_names[level]);
     if (st == UA_OK)
         st = append_field(&b, "requestId", f->request_id);
+    if (st == UA_OK)
+        st = append_optional(&b, "awsRequestId", f->aws_request_id);
+    if (st == UA_OK)
+        st = append_optional(&b, "traceId", f->trace_id);
+    if (st == UA_OK)
+        st = buf_appendf(&b, ",\"coldStart\":%s", f->cold_start ? "true" : "false");
+    if (st == UA_OK)
+        st = append_optional(&b, "functionName", f->function_name);
+    if (st == UA_OK)
+        st = append_optional(&b, "functionVersion", f->function_version);
     if (st == UA_OK)
         st = append_field(&b, "message", "invocation");
     if (st == UA_OK)
@@ -185,6 +200,8 @@ void log_invocation_line(const log_invocation *f) {
         st = append_field(&b, "ddbError", f->ddb_error);
     if (st == UA_OK && f->code)
         st = append_field(&b, "code", f->code);
+    if (st == UA_OK && f->metrics && f->metrics_config)
+        st = emf_append(&b, f->metrics_config, f->metrics);
     emit(&b, st);
     buf_free(&b);
 }

@@ -5,11 +5,15 @@
 #include "buf.h"
 #include "clock.h"
 #include "ddb.h"
+#include "ddb_observe.h"
+#include "emf.h"
 #include "http.h"
 #include "json_arena.h"
 #include "log.h"
 #include "runtime.h"
+#include "trace.h"
 #include "users.h"
+#include "xray.h"
 
 #include <openssl/crypto.h>
 
@@ -32,6 +36,12 @@
 typedef struct app {
     rt_client *rt;
     ddb_client *ddb;
+    xray_daemon *xray;    /* NULL when AWS_XRAY_DAEMON_ADDRESS names none */
+    ddb_observer ddb_obs; /* in front of ddb: each call's time, attempts and subsegment */
+    emf_config metrics;
+    bool warm;                    /* an invocation has been served: the next is not a cold start */
+    const char *function_name;    /* AWS_LAMBDA_FUNCTION_NAME, NULL when unset */
+    const char *function_version; /* AWS_LAMBDA_FUNCTION_VERSION */
     users_deps deps;
     rt_invocation inv;
     buf answer; /* the proxy response document, reused */
@@ -68,6 +78,24 @@ static void random_uuid_v4(char out[UA_UUID_LEN + 1], void *ctx) {
     uuid_t u;
     uuid_generate_random(u);
     uuid_unparse_lower(u, out);
+}
+
+/* The metrics' names and the X-Ray daemon: a bad setting is a warning and a default, never a
+ * failed start (the API works without them). The daemon's address is read here, once: no
+ * name is resolved on the hot path. */
+static void configure_observability(app *a, const char *region) {
+    char warn[128];
+    emf_config_from_env(&a->metrics, warn, sizeof warn);
+    if (warn[0])
+        log_message(LOG_LEVEL_WARN, NULL,
+                    "metrics: ignoring %s (not a CloudWatch name): defaults used", warn);
+    const char *daemon = env_or_null("AWS_XRAY_DAEMON_ADDRESS");
+    a->xray = xray_daemon_open(daemon, warn, sizeof warn);
+    if (daemon && !a->xray)
+        log_message(LOG_LEVEL_WARN, NULL, "tracing off: AWS_XRAY_DAEMON_ADDRESS %s", warn);
+    ddb_observer_init(&a->ddb_obs, ddb_client_port(a->ddb), a->ddb, a->xray, region);
+    a->function_name = env_or_null("AWS_LAMBDA_FUNCTION_NAME");
+    a->function_version = env_or_null("AWS_LAMBDA_FUNCTION_VERSION");
 }
 
 /* Reads the configuration and builds the DynamoDB client; on failure reports an init error
@@ -110,10 +138,11 @@ static int configure(app *a) {
     forget_secret("AWS_SESSION_TOKEN");
     if (!a->ddb)
         goto fail;
+    configure_observability(a, region);
     a->deps = (users_deps){.table = table,
                            .claims_table = a->claims_table,
                            .allowed_origins = env_or_null("ALLOWED_ORIGINS"),
-                           .ddb = ddb_client_port(a->ddb),
+                           .ddb = ddb_observer_port(&a->ddb_obs),
                            .now_ms = wall_clock_ms,
                            .new_id = random_uuid_v4};
     return 0;
@@ -123,6 +152,13 @@ fail:
         rt_init_error(a->rt, "Runtime.ConfigError", err[0] ? err : "DynamoDB client") != UA_OK)
         log_message(LOG_LEVEL_ERROR, NULL, "could not report the init error to the Runtime API");
     return 1;
+}
+
+/* Frees what configure built. */
+static void free_app(app *a) {
+    ddb_observer_free(&a->ddb_obs);
+    xray_daemon_close(a->xray);
+    ddb_client_free(a->ddb);
 }
 
 /* Serves the invocation in a->inv: any failure here is reported and the loop goes on. */
@@ -151,6 +187,9 @@ static void serve(app *a) {
             log_message(LOG_LEVEL_ERROR, id, "could not post the invocation error");
         return;
     }
+    trace_context trace;
+    trace_parse(a->inv.trace_id, &trace);
+    ddb_observer_begin(&a->ddb_obs, &trace);
     users_handle(&a->deps, &ev.req, a->inv.deadline_ms, &resp, &outcome);
 
     buf_reset(&a->answer);
@@ -163,15 +202,34 @@ static void serve(app *a) {
         log_message(LOG_LEVEL_ERROR, id, "could not post the response to the Runtime API");
     }
 
+    double duration_ms = (double)(ua_monotonic_us() - start_us) / 1000.0;
+    const ddb_observed *calls = &a->ddb_obs.totals;
+    emf_values metrics = {.timestamp_ms = ua_wall_ms(),
+                          .operation = outcome.operation,
+                          .latency_ms = duration_ms,
+                          .called_ddb = calls->calls > 0,
+                          .ddb_latency_ms = (double)calls->busy_us / 1000.0,
+                          .ddb_retries = calls->attempts - calls->calls,
+                          .client_error = resp.status >= 400 && resp.status < 500,
+                          .server_error = resp.status >= 500,
+                          .cold_start = !a->warm};
     log_invocation line = {.request_id = ev.req.request_id,
+                           .aws_request_id = id,
+                           .trace_id = trace.root,
+                           .cold_start = !a->warm,
+                           .function_name = a->function_name,
+                           .function_version = a->function_version,
                            .method = ev.req.method,
                            .route = outcome.route,
                            .status = resp.status,
-                           .duration_ms = (double)(ua_monotonic_us() - start_us) / 1000.0,
+                           .duration_ms = duration_ms,
                            .ddb_attempts = outcome.ddb_attempts,
                            .ddb_error = outcome.ddb_error,
-                           .code = outcome.code};
+                           .code = outcome.code,
+                           .metrics_config = &a->metrics,
+                           .metrics = &metrics};
     log_invocation_line(&line);
+    a->warm = true;
     api_response_free(&resp);
     apigw_event_free(&ev);
 }
@@ -192,7 +250,7 @@ static int backfill(void) {
              : counts.conflicts ? BACKFILL_EXIT_CONFLICTS
                                 : BACKFILL_EXIT_OK;
     }
-    ddb_client_free(a.ddb);
+    free_app(&a);
     http_global_cleanup();
     return rc;
 }
@@ -272,7 +330,7 @@ int main(int argc, char **argv) {
 
     buf_free(&a.answer);
     rt_invocation_free(&a.inv);
-    ddb_client_free(a.ddb);
+    free_app(&a);
     rt_client_free(a.rt);
     http_global_cleanup();
     return rc;

@@ -39,6 +39,31 @@ static ua_status dispatch(op_ctx *h) {
     }
 }
 
+/* The operation's name in metrics and traces (users_outcome.operation). A list with an email
+ * parameter is the lookup, whatever its value. */
+static const char *operation_name(const route_match *route, const api_request *req) {
+    if (route->resource == ROUTE_NONE)
+        return "Unrouted";
+    switch (route->op) {
+        case OP_PREFLIGHT:
+            return "Preflight";
+        case OP_LIST:
+            return api_query(req, "email", NULL) > 0 ? "FindUserByEmail" : "ListUsers";
+        case OP_CREATE:
+            return "CreateUser";
+        case OP_GET:
+            return "GetUser";
+        case OP_UPDATE_PUT:
+        case OP_UPDATE_PATCH:
+            return "UpdateUser";
+        case OP_DELETE:
+            return "DeleteUser";
+        case OP_NONE:
+        default:
+            return "Unrouted";
+    }
+}
+
 /* The headers every answer carries. */
 static ua_status common_headers(op_ctx *h) {
     ua_status st = api_response_set_header(h->resp, "Cache-Control", "no-store");
@@ -83,6 +108,7 @@ void users_handle(const users_deps *deps, const api_request *req, int64_t deadli
                 .route = router_match(safe.method, safe.path)};
 
     outcome->route = h.route.template;
+    outcome->operation = operation_name(&h.route, &safe);
     outcome->ddb_attempts = 0;
     outcome->ddb_error[0] = '\0';
     outcome->code = NULL;
