@@ -279,6 +279,7 @@ class Record:
         self.body = None  # bytes posted
         self.headers = None  # dict, lower-case names
         self.delivered_at = None
+        self.trace_header = None  # the Lambda-Runtime-Trace-Id sent with it ("" for none)
 
 
 class RuntimeAPI:
@@ -291,6 +292,9 @@ class RuntimeAPI:
         self.next_calls = 0
         self.connections = 0  # TCP connections accepted (keep-alive keeps this low)
         self.deadline_ms = 10000  # Lambda-Runtime-Deadline-Ms is now + this
+        # Lambda-Runtime-Trace-Id: None sends a fresh unsampled one per invocation, "" none,
+        # any other string that string.
+        self.trace_header = None
         self.stopping = False
         self.process = None  # a Bootstrap, to fail fast when it dies
         api = self
@@ -356,11 +360,13 @@ class RuntimeAPI:
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header("Lambda-Runtime-Aws-Request-Id", rec.request_id)
                 self.send_header("Lambda-Runtime-Deadline-Ms", str(now_ms + api.deadline_ms))
-                self.send_header(
-                    "Lambda-Runtime-Trace-Id",
-                    "Root=1-%08x-%s;Parent=%s;Sampled=0"
-                    % (now_ms // 1000, uuid.uuid4().hex[:24], uuid.uuid4().hex[:16]),
-                )
+                trace = api.trace_header
+                if trace is None:
+                    trace = "Root=1-%08x-%s;Parent=%s;Sampled=0" % (
+                        now_ms // 1000, uuid.uuid4().hex[:24], uuid.uuid4().hex[:16])
+                rec.trace_header = trace
+                if trace:
+                    self.send_header("Lambda-Runtime-Trace-Id", trace)
                 self.send_header(
                     "Lambda-Runtime-Invoked-Function-Arn",
                     "arn:aws:lambda:us-east-1:123456789012:function:users-api",

@@ -69,6 +69,7 @@ class FlakyDynamo:
         self.plan = collections.deque()
         self.lock = threading.Lock()
         self.requests = []  # X-Amz-Target of each request
+        self.trace_headers = []  # X-Amzn-Trace-Id of each request (None when absent)
         self.forwarded = []  # (X-Amz-Target, DynamoDB Local's status) of each forwarded one
         proxy = self
 
@@ -108,6 +109,7 @@ class FlakyDynamo:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with proxy.lock:
                     proxy.requests.append(self.headers.get("X-Amz-Target"))
+                    proxy.trace_headers.append(self.headers.get("X-Amzn-Trace-Id"))
                     planned = proxy.plan.popleft() if proxy.plan else None
                 if isinstance(planned, Lose):
                     self.lose(planned, body)
@@ -141,6 +143,7 @@ class FlakyDynamo:
             self.plan.clear()
             self.plan.extend(failures)
             self.requests.clear()
+            self.trace_headers.clear()
             self.forwarded.clear()
 
     def seen(self):
@@ -215,7 +218,7 @@ class _FakeDynamoCase(_FailureCase):
     @classmethod
     def setUpClass(cls):
         cls.fake = cls.FAKE()
-        cls.ENV = {"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:%d" % cls.fake.port}
+        cls.ENV = dict(cls.ENV, AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:%d" % cls.fake.port)
         try:
             super().setUpClass()
         except BaseException:
