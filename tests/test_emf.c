@@ -162,7 +162,7 @@ static bool dimension_set_ok(const json_t *doc, const json_t *set, size_t s, cha
         RULE(value, "dimension \"%s\" is a top-level string member", name);
         RULE(strlen(value) >= 1 && strlen(value) <= EMF_MAX_DIM_VALUE_LEN,
              "dimension \"%s\" value is 1-1024", name);
-        RULE(cloudwatch_text(value), "dimension \"%s\" value \"%s\" is valid", name, value);
+        RULE(cloudwatch_text(value), "dimension \"%s\" value \"%.64s\" is valid", name, value);
     }
     return true;
 }
