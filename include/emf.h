@@ -25,8 +25,9 @@ typedef struct emf_config {
 } emf_config;
 
 /* Reads METRICS_NAMESPACE, SERVICE_NAME and METRICS_DIMENSIONS. A value CloudWatch would
- * refuse (empty, too long, a character outside letters, digits and "._-/#: ") is replaced by
- * its default and named in warn (else warn is ""). */
+ * refuse (too long, spaces alone, a character outside letters, digits and "._-/#: ", a
+ * namespace starting with ':' or "AWS/") is replaced by its default and named in warn (else
+ * warn is ""); an empty one is taken as unset. warn may be NULL when warn_len is 0. */
 void emf_config_from_env(emf_config *cfg, char *warn, size_t warn_len);
 
 /* One invocation's figures. */

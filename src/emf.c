@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What a namespace or a dimension value may hold here: printable, nothing to escape. */
+/* What a namespace or a dimension value may hold here: printable, nothing to escape, and
+ * something other than spaces (CloudWatch refuses a dimension value of spaces alone). */
 static bool name_ok(const char *s) {
     size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n >= EMF_MAX_NAME)
+    if (n == 0 || n >= EMF_MAX_NAME || strspn(s, " ") == n)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
@@ -19,21 +20,30 @@ static bool name_ok(const char *s) {
     return true;
 }
 
-/* value when it is a good name, else dflt (and the variable is named in warn). */
-static void take(char *out, const char *var, const char *dflt, char *warn, size_t warn_len) {
+/* A namespace also may not start with ':' (CloudWatch's pattern) nor be AWS's own. */
+static bool namespace_ok(const char *s) {
+    return name_ok(s) && s[0] != ':' && strncmp(s, "AWS/", 4) != 0;
+}
+
+/* value when ok(value), else dflt (and the variable is named in warn). */
+static void take(char *out, const char *var, const char *dflt, bool (*ok)(const char *), char *warn,
+                 size_t warn_len) {
     const char *v = getenv(var);
     bool set = v && *v;
-    if (set && !name_ok(v))
+    if (set && !ok(v))
         snprintf(warn + strlen(warn), warn_len - strlen(warn), "%s%s", *warn ? ", " : "", var);
-    snprintf(out, EMF_MAX_NAME, "%s", set && name_ok(v) ? v : dflt);
+    snprintf(out, EMF_MAX_NAME, "%s", set && ok(v) ? v : dflt);
 }
 
 void emf_config_from_env(emf_config *cfg, char *warn, size_t warn_len) {
-    if (warn_len == 0)
-        return;
+    char none[1];
+    if (warn_len == 0) { /* no room for a warning: the configuration is read all the same */
+        warn = none;
+        warn_len = sizeof none;
+    }
     warn[0] = '\0';
-    take(cfg->namespace_, "METRICS_NAMESPACE", EMF_DEFAULT_NAMESPACE, warn, warn_len);
-    take(cfg->service, "SERVICE_NAME", EMF_DEFAULT_SERVICE, warn, warn_len);
+    take(cfg->namespace_, "METRICS_NAMESPACE", EMF_DEFAULT_NAMESPACE, namespace_ok, warn, warn_len);
+    take(cfg->service, "SERVICE_NAME", EMF_DEFAULT_SERVICE, name_ok, warn, warn_len);
     const char *dims = getenv("METRICS_DIMENSIONS");
     cfg->per_operation = !(dims && strcmp(dims, "service") == 0);
     if (dims && *dims && strcmp(dims, "service") != 0 && strcmp(dims, "operation") != 0)

@@ -711,6 +711,136 @@ static void test_port_reaches_the_client(void **state) {
     assert_string_equal(v, "DynamoDB_20120810.Scan");
 }
 
+/* ---- The trace header and the request id ---- */
+
+#define TRACE "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+
+static void test_trace_header_is_sent_unsigned(void **state) {
+    fixture *fx = *state;
+    push_error(fx, 400, "ThrottlingException");
+    push_ok(fx, "{}");
+    push_ok(fx, "{}");
+    ddb_client_set_trace_header(fx->client, TRACE);
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_OK);
+    assert_int_equal(fx->reply.attempts, 2);
+    /* Every attempt carries it, outside the signature, which still holds. */
+    for (size_t i = 0; i < 2; i++) {
+        const fake_request *r = request_at(fx, i);
+        char v[1024];
+        header(r, "X-Amzn-Trace-Id", v, sizeof v);
+        assert_string_equal(v, TRACE);
+        header(r, "Authorization", v, sizeof v);
+        assert_non_null(strstr(v, "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "));
+        assert_null(strstr(v, "trace"));
+        assert_signature_valid(r, "/");
+    }
+
+    /* Cleared: the next request carries none. */
+    ddb_client_set_trace_header(fx->client, NULL);
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_OK);
+    char v[256];
+    assert_false(fake_request_header(request_at(fx, 2), "X-Amzn-Trace-Id", v, sizeof v));
+
+    push_ok(fx, "{}");
+    ddb_client_set_trace_header(fx->client, TRACE);
+    ddb_client_set_trace_header(fx->client, "");
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_OK);
+    assert_false(fake_request_header(request_at(fx, 3), "X-Amzn-Trace-Id", v, sizeof v));
+
+    /* One too long to be a trace header is not sent cut short. */
+    char long_value[512];
+    memset(long_value, 'a', sizeof long_value - 1);
+    long_value[sizeof long_value - 1] = '\0';
+    push_ok(fx, "{}");
+    ddb_client_set_trace_header(fx->client, long_value);
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_OK);
+    assert_false(fake_request_header(request_at(fx, 4), "X-Amzn-Trace-Id", v, sizeof v));
+    ddb_client_set_trace_header(NULL, TRACE); /* no client: nothing happens */
+}
+
+static void test_trace_header_with_a_session_token(void **state) {
+    fixture *fx = *state;
+    push_ok(fx, "{}");
+    ddb_client_set_trace_header(fx->client, TRACE);
+    assert_int_equal(call(fx, DDB_PUT_ITEM, wall_ms() + 5000), DDB_OK);
+    const fake_request *r = request_at(fx, 0);
+    char v[1024];
+    header(r, "X-Amzn-Trace-Id", v, sizeof v);
+    assert_string_equal(v, TRACE);
+    header(r, "X-Amz-Security-Token", v, sizeof v);
+    assert_string_equal(v, TOKEN);
+    assert_signature_valid(r, "/");
+}
+
+#define REQUEST_ID "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnop"
+
+static void push_with_request_id(fixture *fx, int status, const char *body, const char *id) {
+    char headers[256];
+    snprintf(headers, sizeof headers, CT_HEADER "x-amzn-RequestId: %s\r\n", id);
+    fake_http_push(fx->fake, &(fake_response){
+                                 .status = status, .headers = headers, .body = body, .crc = true});
+}
+
+static void test_request_id_is_read(void **state) {
+    fixture *fx = *state;
+    /* The last answer's id: a retried throttling answer's is replaced. */
+    push_with_request_id(fx, 400,
+                         "{\"__type\":\"" ERR_PREFIX "ThrottlingException\",\"message\":\"x\"}",
+                         "THROTTLED0000000000000000000000000000000000000000000");
+    push_with_request_id(fx, 200, "{}", REQUEST_ID);
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_OK);
+    assert_string_equal(fx->reply.request_id, REQUEST_ID);
+
+    /* An error's id is kept too: it is what AWS support asks for. */
+    push_with_request_id(fx, 400,
+                         "{\"__type\":\"" ERR_PREFIX "ValidationException\",\"message\":\"x\"}",
+                         "VALIDATION-1");
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_FAILED);
+    assert_string_equal(fx->reply.request_id, "VALIDATION-1");
+
+    /* None sent: "", not the previous call's. */
+    push_ok(fx, "{}");
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_OK);
+    assert_string_equal(fx->reply.request_id, "");
+
+    /* Not plain, or too long: dropped. */
+    push_with_request_id(fx, 200, "{}", "id with spaces");
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_OK);
+    assert_string_equal(fx->reply.request_id, "");
+    push_with_request_id(fx, 200, "{}", "id\"quote");
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_OK);
+    assert_string_equal(fx->reply.request_id, "");
+    char longest[DDB_MAX_REQUEST_ID];
+    memset(longest, 'L', sizeof longest - 1);
+    longest[sizeof longest - 1] = '\0';
+    push_with_request_id(fx, 200, "{}", longest); /* 63: fits */
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_OK);
+    assert_string_equal(fx->reply.request_id, longest);
+    char too_long[DDB_MAX_REQUEST_ID + 1];
+    memset(too_long, 'L', sizeof too_long - 1);
+    too_long[sizeof too_long - 1] = '\0';
+    push_with_request_id(fx, 200, "{}", too_long); /* 64: does not */
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_OK);
+    assert_string_equal(fx->reply.request_id, "");
+
+    /* ddb_reply_init and ddb_reply_clear forget it. */
+    push_with_request_id(fx, 200, "{}", REQUEST_ID);
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 5000), DDB_OK);
+    ddb_reply_clear(&fx->reply);
+    assert_string_equal(fx->reply.request_id, "");
+}
+
+/* No answer at all: no request id. */
+static void test_no_answer_no_request_id(void **state) {
+    fixture *fx = *state;
+    for (unsigned i = 0; i < UA_DDB_MAX_ATTEMPTS; i++)
+        fake_http_push(fx->fake, &(fake_response){.fault = FAKE_CLOSE});
+    snprintf(fx->reply.request_id, sizeof fx->reply.request_id, "stale");
+    assert_int_equal(call(fx, DDB_GET_ITEM, wall_ms() + 20000), DDB_UNAVAILABLE);
+    assert_int_equal(fx->reply.http_status, 0);
+    assert_string_equal(fx->reply.request_id, "");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_op_names),
@@ -745,6 +875,11 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_unreadable_replies_are_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments_fail_without_a_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_reaches_the_client, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trace_header_is_sent_unsigned, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trace_header_with_a_session_token, setup_with_token,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_request_id_is_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_answer_no_request_id, setup, teardown),
     };
     if (http_global_init() != UA_OK)
         return 1;

@@ -202,6 +202,143 @@ static void test_invocation_line_fields(void **state) {
     log_set_level(LOG_LEVEL_INFO);
 }
 
+/* Lambda's fields: who asked, the trace, the cold start and the function. */
+static void test_invocation_line_lambda_fields(void **state) {
+    (void)state;
+    capture c;
+    log_set_level(LOG_LEVEL_INFO);
+    log_invocation cold = {.request_id = "api-1",
+                           .aws_request_id = "8f507cfc-0ba1-4a5c-9e9c-6e1f0c6c1c0d",
+                           .trace_id = "1-5759e988-bd862e3fe1be46a994272793",
+                           .cold_start = true,
+                           .function_name = "users-api-Function",
+                           .function_version = "$LATEST",
+                           .method = "GET",
+                           .route = "/users",
+                           .status = 200};
+    capture_start(&c);
+    log_invocation_line(&cold);
+    json_t *doc = only_line(capture_end(&c));
+    assert_string_equal(field(doc, "requestId"), "api-1");
+    assert_string_equal(field(doc, "awsRequestId"), "8f507cfc-0ba1-4a5c-9e9c-6e1f0c6c1c0d");
+    assert_string_equal(field(doc, "traceId"), "1-5759e988-bd862e3fe1be46a994272793");
+    assert_true(json_is_true(json_object_get(doc, "coldStart")));
+    assert_string_equal(field(doc, "functionName"), "users-api-Function");
+    assert_string_equal(field(doc, "functionVersion"), "$LATEST");
+    assert_string_equal(field(doc, "message"), "invocation");
+    assert_null(json_object_get(doc, "_aws")); /* no metrics asked for */
+    json_decref(doc);
+
+    /* A warm invocation without a trace or Lambda's environment: coldStart false, the other
+     * members left out rather than empty. */
+    log_invocation warm = {.request_id = "api-2",
+                           .aws_request_id = "",
+                           .trace_id = "",
+                           .function_name = NULL,
+                           .function_version = "",
+                           .method = "GET",
+                           .status = 404};
+    capture_start(&c);
+    log_invocation_line(&warm);
+    doc = only_line(capture_end(&c));
+    assert_true(json_is_false(json_object_get(doc, "coldStart")));
+    assert_null(json_object_get(doc, "awsRequestId"));
+    assert_null(json_object_get(doc, "traceId"));
+    assert_null(json_object_get(doc, "functionName"));
+    assert_null(json_object_get(doc, "functionVersion"));
+    assert_null(json_object_get(doc, "route"));
+    json_decref(doc);
+
+    /* What comes from the environment is escaped like the rest. */
+    log_invocation odd = {.request_id = "api-3",
+                          .aws_request_id = "a\"b",
+                          .function_name = "fn\n\x01",
+                          .function_version = "\xff",
+                          .method = "GET",
+                          .status = 200};
+    capture_start(&c);
+    log_invocation_line(&odd);
+    doc = only_line(capture_end(&c));
+    assert_string_equal(field(doc, "awsRequestId"), "a\"b");
+    assert_string_equal(field(doc, "functionName"), "fn\n\x01");
+    assert_string_equal(field(doc, "functionVersion"), "\xef\xbf\xbd");
+    json_decref(doc);
+}
+
+/* A line that carries metrics is their only record: it is written whatever the level. */
+static void test_metrics_line_ignores_the_level(void **state) {
+    (void)state;
+    capture c;
+    emf_config cfg = {.namespace_ = "UsersApi", .service = "users-api", .per_operation = true};
+    emf_values v = {.timestamp_ms = 1795523696789LL, .operation = "GetUser", .latency_ms = 2.5};
+    log_invocation line = {.request_id = "api-1",
+                           .method = "GET",
+                           .route = "/users/{userId}",
+                           .status = 200,
+                           .metrics_config = &cfg,
+                           .metrics = &v};
+    log_set_level(LOG_LEVEL_ERROR);
+    capture_start(&c);
+    log_invocation_line(&line);
+    json_t *doc = only_line(capture_end(&c));
+    assert_string_equal(field(doc, "level"), "INFO"); /* its level is still what it is */
+    json_t *aws = json_object_get(doc, "_aws");
+    assert_non_null(aws);
+    assert_int_equal(json_integer_value(json_object_get(aws, "Timestamp")), 1795523696789LL);
+    assert_string_equal(field(doc, "Operation"), "GetUser");
+    assert_string_equal(field(doc, "Service"), "users-api");
+    assert_true(json_number_value(json_object_get(doc, "Latency")) == 2.5);
+    json_decref(doc);
+
+    /* Without metrics the level decides, as before. */
+    line.metrics = NULL;
+    line.metrics_config = NULL;
+    capture_start(&c);
+    log_invocation_line(&line);
+    assert_string_equal(capture_end(&c), "");
+    log_set_level(LOG_LEVEL_INFO);
+}
+
+/* Several invocations of one process: one line each, the first alone cold. */
+static void test_lines_over_several_invocations(void **state) {
+    (void)state;
+    capture c;
+    emf_config cfg = {.namespace_ = "UsersApi", .service = "users-api", .per_operation = true};
+    log_set_level(LOG_LEVEL_INFO);
+    capture_start(&c);
+    for (int i = 0; i < 3; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "aws-%d", i);
+        emf_values v = {.timestamp_ms = 1795523696789LL + i,
+                        .operation = "ListUsers",
+                        .latency_ms = 1.0,
+                        .cold_start = i == 0};
+        log_invocation line = {.request_id = "api",
+                               .aws_request_id = id,
+                               .cold_start = i == 0,
+                               .method = "GET",
+                               .status = 200,
+                               .metrics_config = &cfg,
+                               .metrics = &v};
+        log_invocation_line(&line);
+    }
+    const char *text = capture_end(&c);
+    for (int i = 0; i < 3; i++) {
+        const char *nl = strchr(text, '\n');
+        assert_non_null(nl);
+        json_t *doc = json_loadb(text, (size_t)(nl - text), 0, NULL);
+        assert_non_null(doc);
+        char id[16];
+        snprintf(id, sizeof id, "aws-%d", i);
+        assert_string_equal(field(doc, "awsRequestId"), id);
+        assert_int_equal(json_is_true(json_object_get(doc, "coldStart")), i == 0);
+        assert_int_equal(json_object_get(doc, "ColdStart") != NULL, i == 0);
+        json_decref(doc);
+        text = nl + 1;
+    }
+    assert_string_equal(text, "");
+}
+
 static void test_overlong_line_stays_json(void **state) {
     (void)state;
     capture c;
@@ -226,6 +363,9 @@ int main(void) {
         cmocka_unit_test(test_client_data_is_escaped),
         cmocka_unit_test(test_invalid_utf8_is_replaced),
         cmocka_unit_test(test_invocation_line_fields),
+        cmocka_unit_test(test_invocation_line_lambda_fields),
+        cmocka_unit_test(test_metrics_line_ignores_the_level),
+        cmocka_unit_test(test_lines_over_several_invocations),
         cmocka_unit_test(test_overlong_line_stays_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
