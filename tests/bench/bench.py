@@ -349,8 +349,10 @@ class Bench:
                         for part in Stack.PARTS[backend]:
                             self.add("end to end: CPU per request, by process", "%s: %s" % (
                                 subj, part), "µs", [r["cpu"].get(part) for r in runs])
-            except Exception as exc:  # the figures are then reported missing
+            except Exception as exc:  # a missing figure, so that --check fails
                 log("%s stack failed: %s" % (backend, exc))
+                self.add("end to end", "via gateway → %s" % backend, "", None, "",
+                         "the stack failed: %s" % exc)
 
     def wrk(self, url, script, seconds=None):
         conns = str(self.a.wrk_connections)
