@@ -5,11 +5,15 @@
 # max of repeated runs), the machine, and the commands used; also writes it to
 # build/bench/results.md. BENCHMARKS.md explains the method and the figures.
 #
-#   scripts/bench.sh [--quick] [--no-e2e] [--no-build] [--bootstrap PATH] [--output FILE]
+#   scripts/bench.sh [--quick] [--no-e2e] [--only PARTS] [--no-build] [--bootstrap PATH]
+#                    [--output FILE]
 #
 #   --quick           tiny counts (what the CTest bench_smoke runs): proves every figure is
 #                     produced; the values mean little
 #   --no-e2e          skip the end-to-end figures (users-gateway + DynamoDB Local, wrk)
+#   --only PARTS      only these, comma-separated: cold, warm (GET), ops (DynamoDB requests per
+#                     operation), opcpu (warm CPU per operation; runs ops too), package, e2e.
+#                     --only ops,opcpu is the per-operation part alone (~2 min)
 #   --no-build        use what is built (CTest passes the paths below)
 #   --bootstrap PATH  measure this binary instead of the shipped one (build/static/bootstrap,
 #                     made by scripts/package.sh together with build/lambda.zip)
@@ -27,6 +31,7 @@ say_fd=2
 
 quick=0
 e2e=1
+only=
 build=1
 bootstrap=
 driver=build/release/tests/bench_driver
@@ -38,6 +43,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; shift ;;
     --no-e2e) e2e=0; shift ;;
+    --only) only=${2:?--only needs a list}; shift 2 ;;
     --no-build) build=0; shift ;;
     --bootstrap) bootstrap=${2:?--bootstrap needs a path}; shift 2 ;;
     --driver) driver=${2:?--driver needs a path}; shift 2 ;;
@@ -49,6 +55,11 @@ while [ $# -gt 0 ]; do
     *) die "unknown option: $1 (see --help)" ;;
   esac
 done
+
+case ",$only," in
+  ,, | *,e2e,*) ;;
+  *) e2e=0 ;; # a list without e2e needs neither wrk, the gateway nor Java
+esac
 
 # ---- tools: Debian's wrk and python3-boto3 (the comparison), idempotently ----
 python=/usr/bin/python3 # Debian's, where python3-boto3 lives (not a pyenv or venv python)
@@ -110,8 +121,11 @@ if [ "$e2e" = 1 ]; then
   [ -x "$gateway" ] || die "$gateway is missing (libmicrohttpd-dev; scripts/deps.sh)"
   command -v java >/dev/null 2>&1 || die "java is missing (DynamoDB Local): scripts/deps.sh"
   args+=(--gateway "$gateway")
-else
-  args+=(--only "cold,warm,ops,package")
+fi
+if [ -n "$only" ]; then
+  args+=(--only "$only")
+elif [ "$e2e" = 0 ]; then
+  args+=(--only "cold,warm,ops,opcpu,package")
 fi
 say "measuring (quick=$quick); the table follows"
 exec "$python" tests/bench/bench.py "${args[@]}"

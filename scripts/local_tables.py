@@ -45,9 +45,10 @@ def template_tables(table_name=None):
     return json.loads(r.stdout)
 
 
-def endpoint_caller(endpoint, timeout=10):
+def endpoint_caller(endpoint, timeout=10, access_key_id="local", region="us-east-1"):
     """call(operation, payload) -> (HTTP status, parsed body) for a DynamoDB Local endpoint.
-    DynamoDB Local checks the shape of the signature, not its value."""
+    DynamoDB Local checks the shape of the signature, not its value; without -sharedDb it
+    keeps one database per access key and region, which the credential scope names."""
     url = urllib.parse.urlsplit(endpoint)
     if url.scheme != "http" or not url.hostname:
         raise TableError("--endpoint must be http://host:port, not %r" % endpoint)
@@ -58,8 +59,8 @@ def endpoint_caller(endpoint, timeout=10):
             "Content-Type": "application/x-amz-json-1.0",
             "X-Amz-Target": "DynamoDB_20120810." + operation,
             "X-Amz-Date": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
-            "Authorization": "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, "
-            "SignedHeaders=host;x-amz-date, Signature=00",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=%s/20260101/%s/dynamodb/aws4_request, "
+            "SignedHeaders=host;x-amz-date, Signature=00" % (access_key_id, region),
         }
         conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=timeout)
         try:

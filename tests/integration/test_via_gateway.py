@@ -40,6 +40,7 @@ class GatewayCase(unittest.TestCase):
 
     TABLE = None  # set by subclasses: a table no other class uses
     INSTANCES = 2
+    THROUGH_GATEWAY = True  # run.py --no-gateway leaves these out, in whatever module
 
     assert_common_headers = BootstrapCase.assert_common_headers
     assert_problem = BootstrapCase.assert_problem

@@ -5,8 +5,10 @@
  *
  * One thread plays the Lambda Runtime API, another DynamoDB (plain sockets, HTTP/1.1 keep-
  * alive, canned answers by X-Amz-Target, a throttling error now and then so retries run too).
- * Invocations cycle through creates, gets, pages, updates, deletes, preflights, payload 2.0
- * base64 bodies, and bad input (validation, 404, 405, 413, bad tokens, non-events). Every
+ * Invocations cycle through creates (with and without an Idempotency-Key), gets, pages,
+ * lookups by email, updates (one of them changing the address: a refused UpdateItem, then a
+ * transaction), deletes (a read, then a transaction), preflights, payload 2.0 base64 bodies,
+ * and bad input (validation, 404, 405, 413, bad tokens, non-events). Every
  * answer's status is checked. Every INTERVAL invocations, while the bootstrap waits on `next`,
  * VmRSS and VmHWM are read from /proc/<pid>/status. After COUNT, `next` answers 500 and the
  * bootstrap must leave through its normal exit path (status 1).
@@ -262,7 +264,7 @@ static int make_event(unsigned long i, char *out, size_t cap) {
                 i);
             return 200;
         default:
-            switch ((i / 10) % 4) {
+            switch ((i / 10) % 6) {
                 case 0:
                     snprintf(out, cap, "{\"Records\":[{\"eventName\":\"INSERT\",\"n\":%lu}]}", i);
                     return 0;
@@ -273,6 +275,19 @@ static int make_event(unsigned long i, char *out, size_t cap) {
                     snprintf(out, cap, v1, "GET", "/users", "", "{\"nextToken\":\"e30\"}", i,
                              "null");
                     return 400;
+                case 3:
+                    snprintf(out, cap, v1, "GET", "/users", "", "{\"email\":\" ADA@example.com\"}",
+                             i, "null");
+                    return 200;
+                case 4: {
+                    char headers[160];
+                    snprintf(headers, sizeof headers, "%s,\"Idempotency-Key\":\"soak-%lu\"",
+                             json_ct, i);
+                    snprintf(out, cap, v1, "POST", "/users", headers, "null", i,
+                             "\"{\\\"name\\\":\\\"Ada\\\",\\\"email\\\":\\\"ada@example.com\\\","
+                             "\\\"age\\\":36}\"");
+                    return 201;
+                }
                 default:
                     snprintf(out, cap, v1, "HEAD", "/users/" ID, "", "null", i, "null");
                     return 405;
@@ -383,6 +398,19 @@ static uint32_t crc32(const char *p, size_t n) {
     return ~crc;
 }
 
+/* Whether the request's ExpressionAttributeValues give ":emailLower" another address than the
+ * stored user's (the bootstrap writes them compact: ":emailLower":{"S":"..."}). */
+static bool other_email(const request *r) {
+    static const char key[] = "\":emailLower\":{\"S\":\"";
+    static const char stored[] = "ada@example.com\"";
+    const char *v = find(r->body, r->body_len, key);
+    if (!v)
+        return false;
+    v += sizeof key - 1;
+    size_t left = r->body_len - (size_t)(v - r->body);
+    return left < sizeof stored - 1 || memcmp(v, stored, sizeof stored - 1) != 0;
+}
+
 static void serve_ddb(int fd) {
     conn c = {.fd = fd};
     request r;
@@ -398,8 +426,19 @@ static void serve_ddb(int fd) {
                    "\"message\":\"Rate of requests exceeds the allowed throughput.\"}";
         } else if (strcmp(op, "GetItem") == 0) {
             body = "{\"Item\":" STORED "}";
+        } else if (strcmp(op, "UpdateItem") == 0 && other_email(&r)) {
+            /* The condition that the address stays fails; ALL_OLD comes with the refusal. */
+            status = 400;
+            body = "{\"__type\":\"com.amazonaws.dynamodb.v20120810#"
+                   "ConditionalCheckFailedException\",\"message\":\"The conditional request "
+                   "failed\",\"Item\":" STORED "}";
         } else if (strcmp(op, "UpdateItem") == 0) {
             body = "{\"Attributes\":" STORED "}";
+        } else if (strcmp(op, "Query") == 0) {
+            body = other_email(&r) ? "{\"Items\":[],\"Count\":0,\"ScannedCount\":0}"
+                                   : "{\"Items\":[" STORED "],\"Count\":1,\"ScannedCount\":1}";
+        } else if (strcmp(op, "TransactWriteItems") == 0 || strcmp(op, "PutItem") == 0) {
+            body = "{}";
         } else if (strcmp(op, "Scan") == 0) {
             body = "{\"Items\":[" STORED "," STORED "],\"Count\":2,\"ScannedCount\":2,"
                    "\"LastEvaluatedKey\":{\"userId\":{\"S\":\"" ID "\"}}}";
