@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ typedef struct options {
     unsigned port;
     const char *bootstrap;
     unsigned instances, timeout_s, init_timeout_s, queue_max;
+    unsigned sampled;           /* 0 or 1 */
     const char *sets[MAX_SETS]; /* "NAME=value" for the bootstraps */
     size_t nsets;
     char *owned[MAX_SETS]; /* the entries of sets this program allocated */
@@ -48,6 +50,8 @@ static void usage(FILE *to) {
           "  --allowed-origins S  ALLOWED_ORIGINS (inherited)\n"
           "  --log-level LEVEL    LOG_LEVEL (inherited)\n"
           "  --env NAME=VALUE     any other variable for the bootstraps (repeatable)\n"
+          "  --sampled 0|1        the X-Ray sampling decision in Lambda-Runtime-Trace-Id, when\n"
+          "                       the client's X-Amzn-Trace-Id makes none (1)\n"
           "Bootstraps inherit this program's environment; AWS_ACCESS_KEY_ID and\n"
           "AWS_SECRET_ACCESS_KEY default to \"local\" when unset.\n",
           to);
@@ -120,6 +124,8 @@ static int parse(int argc, char **argv, options *o) {
             bad = parse_uint(v, 1, 600, &o->init_timeout_s);
         else if (strcmp(flag, "--queue") == 0)
             bad = parse_uint(v, 1, 100000, &o->queue_max);
+        else if (strcmp(flag, "--sampled") == 0)
+            bad = parse_uint(v, 0, 1, &o->sampled);
         else if (strcmp(flag, "--table") == 0)
             bad = add_set(o, "USERS_TABLE", v);
         else if (strcmp(flag, "--region") == 0)
@@ -153,7 +159,8 @@ int main(int argc, char **argv) {
                  .instances = 2,
                  .timeout_s = 29,
                  .init_timeout_s = 10,
-                 .queue_max = 100};
+                 .queue_max = 100,
+                 .sampled = 1};
     int rc = 1;
     char *found = NULL;
     char **env = NULL;
@@ -220,14 +227,16 @@ int main(int argc, char **argv) {
         close(fd);
         goto out;
     }
-    server = gw_server_start(fd, port, pool);
+    gw_server_config scfg = {.port = port, .pool = pool, .sampled = o.sampled == 1};
+    server = gw_server_start(fd, &scfg);
     if (!server)
         goto out;
-    gw_log("INFO", "listening on http://%s:%u (%u x %s, timeout %u s, table %s, DynamoDB %s)",
+    gw_log("INFO", "listening on http://%s:%u (%u x %s, timeout %u s, table %s, DynamoDB %s, %s)",
            o.host, port, o.instances, o.bootstrap, o.timeout_s, gw_env_get(env, "USERS_TABLE"),
            gw_env_get(env, "AWS_ENDPOINT_URL_DYNAMODB")
                ? gw_env_get(env, "AWS_ENDPOINT_URL_DYNAMODB")
-               : "(AWS)");
+               : "(AWS)",
+           o.sampled ? "sampled" : "not sampled");
     int sig = 0;
     while (sigwait(&stop, &sig) != 0)
         ;
