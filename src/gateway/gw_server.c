@@ -163,6 +163,7 @@ static enum MHD_Result serve(gw_server *s, struct MHD_Connection *c, const char 
     memset(&inv, 0, sizeof inv);
     buf_init(&inv.response, 0);
     ua_status st = UA_OK;
+    uint64_t traced = 0; /* the --trace console's handle, 0 when it does not follow this one */
 
     if (rq->too_big) {
         st = gw_response_fault(GW_FAULT_TOO_LONG, &resp);
@@ -202,6 +203,13 @@ static enum MHD_Result serve(gw_server *s, struct MHD_Connection *c, const char 
             inv.event_len = strlen(doc);
             inv.trace_id = lambda_trace;
             buf_free(&inv.response);
+            gw_uuid(inv.request_id);
+            gw_trace_request treq = {.ids = &ids,
+                                     .method = method,
+                                     .target = rq->target,
+                                     .api_request_id = request_id,
+                                     .lambda_request_id = inv.request_id};
+            traced = gw_trace_begin(s->cfg.trace, &treq);
             gw_pool_invoke(s->cfg.pool, &inv);
             log.lambda_request_id = inv.request_id;
             log.instance = inv.instance;
@@ -236,6 +244,7 @@ static enum MHD_Result serve(gw_server *s, struct MHD_Connection *c, const char 
     log.status = resp.status;
     log.latency_ms = (double)(ua_monotonic_us() - rq->t0_us) / 1000.0;
     gw_log_access(&log);
+    gw_trace_end(s->cfg.trace, traced, resp.status, log.outcome, log.latency_ms);
     gw_http_response_free(&resp);
     buf_free(&inv.response);
     return ok;

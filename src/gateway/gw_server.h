@@ -17,15 +17,17 @@
 #define USERS_GW_SERVER_H
 
 #include "gw_pool.h"
+#include "gw_trace.h"
 
 #include <stdbool.h>
 
 typedef struct gw_server gw_server;
 
 typedef struct gw_server_config {
-    unsigned port; /* the port the listening socket is bound to (for X-Forwarded-Port) */
-    gw_pool *pool; /* runs the invocations; borrowed, must outlive the server */
-    bool sampled;  /* the sampling decision when the client's trace header makes none */
+    unsigned port;   /* the port the listening socket is bound to (for X-Forwarded-Port) */
+    gw_pool *pool;   /* runs the invocations; borrowed, must outlive the server */
+    bool sampled;    /* the sampling decision when the client's trace header makes none */
+    gw_trace *trace; /* NULL, or the --trace console told of every invocation (borrowed) */
 } gw_server_config;
 
 /* Listens on fd (from gw_listen; the server owns it from now on) and serves as cfg says (cfg
