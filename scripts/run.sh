@@ -3,13 +3,19 @@
 # running the real bootstrap, on http://127.0.0.1:3000. Stays in the foreground; Ctrl-C or
 # SIGTERM stops everything it started.
 #
-#   scripts/run.sh [--port N] [--in-memory] [--instances N] [--timeout S]
+#   scripts/run.sh [--port N] [--in-memory] [--instances N] [--timeout S] [--trace]
 #
 #   --port N        HTTP port (default $PORT, else 3000)
 #   --in-memory     keep nothing: by default the users live in .local/dynamodb/ (git-ignored)
 #                   and survive a restart
 #   --instances N   bootstrap processes, each serving one request at a time (default 2)
 #   --timeout S     the function timeout in seconds (default 29)
+#   --trace         what production's X-Ray and CloudWatch would show: the gateway receives
+#                   the bootstraps' X-Ray subsegments on a local UDP port and prints each
+#                   invocation's metrics and DynamoDB calls readably (see src/gateway/README.md)
+#
+# Requests are traced as a function with active tracing behind a traced stage sees them
+# (Lambda-Runtime-Trace-Id ...;Sampled=1), with or without --trace.
 #
 # Environment: USERS_SKIP_DEPS=1 skips scripts/deps.sh; USERS_SKIP_BUILD=1 skips the build
 # and uses USERS_BOOTSTRAP and USERS_GATEWAY (default build/release/{bootstrap,users-gateway});
@@ -24,6 +30,7 @@ port=${PORT:-3000}
 in_memory=0
 instances=2
 timeout=29
+trace=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) port=${2:?--port needs a value}; shift 2 ;;
@@ -33,6 +40,7 @@ while [ $# -gt 0 ]; do
     --instances=*) instances=${1#*=}; shift ;;
     --timeout) timeout=${2:?--timeout needs a value}; shift 2 ;;
     --timeout=*) timeout=${1#*=}; shift ;;
+    --trace) trace=1; shift ;;
     -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) die "unknown option: $1 (see --help)" ;;
   esac
@@ -168,13 +176,20 @@ if grep -qx 'BACKFILL=1' <<<"$tables"; then
 fi
 
 port_free "$port" || die "$port_taken_msg"
-say "starting users-gateway on 127.0.0.1:$port ($instances x $bootstrap, timeout ${timeout}s)"
+gw_flags=(--port "$port" --bootstrap "$bootstrap" --instances "$instances" --timeout "$timeout")
+traced=
+trace_note=
+if [ "$trace" = 1 ]; then
+  gw_flags+=(--trace)
+  traced=", --trace"
+  trace_note=$'\n  --trace: each request\'s metrics and DynamoDB calls are printed as it is answered.\n'
+fi
+say "starting users-gateway on 127.0.0.1:$port ($instances x $bootstrap, timeout ${timeout}s$traced)"
 # Fake credentials: DynamoDB Local accepts any; real ones never leave for a local stack.
 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_SESSION_TOKEN='' \
   AWS_REGION=${AWS_REGION:-us-east-1} USERS_TABLE=$table USERS_CLAIMS_TABLE=$claims \
   AWS_ENDPOINT_URL_DYNAMODB=$endpoint \
-  setsid "$gateway" --port "$port" --bootstrap "$bootstrap" --instances "$instances" \
-  --timeout "$timeout" </dev/null &
+  setsid "$gateway" "${gw_flags[@]}" </dev/null &
 gw_pid=$!
 
 url="http://127.0.0.1:$port"
@@ -193,7 +208,7 @@ cat <<EOF
        -d '{"name": "Ada Lovelace", "email": "ada@example.com", "age": 36}'
   curl -s $url/users
   scripts/smoke.sh $url
-
+${trace_note}
   Ctrl-C stops everything.
 
 EOF

@@ -1,16 +1,20 @@
 /* gateway_main.c — users-gateway: the local stack's API Gateway and Lambda in one process.
- * Reads the flags, builds the bootstraps' environment, starts the pool and the HTTP server,
- * and waits for SIGINT or SIGTERM to stop both cleanly. */
+ * Reads the flags, builds the bootstraps' environment, starts the pool and the HTTP server
+ * (and with --trace the X-Ray listener and the stdout relay), and waits for SIGINT or SIGTERM
+ * to stop them all cleanly. */
 #include "gw_env.h"
 #include "gw_log.h"
 #include "gw_pool.h"
+#include "gw_relay.h"
 #include "gw_server.h"
 #include "gw_sys.h"
+#include "gw_trace.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +22,17 @@
 
 extern char **environ;
 
-#define MAX_SETS 64
+#define MAX_SETS  64
+#define XRAY_SETS 3 /* the variables --trace sets */
 
 typedef struct options {
     const char *host;
     unsigned port;
     const char *bootstrap;
     unsigned instances, timeout_s, init_timeout_s, queue_max;
+    unsigned sampled;           /* 0 or 1 */
+    bool trace;                 /* --trace */
+    unsigned trace_port;        /* 0: a free one */
     const char *sets[MAX_SETS]; /* "NAME=value" for the bootstraps */
     size_t nsets;
     char *owned[MAX_SETS]; /* the entries of sets this program allocated */
@@ -48,7 +56,14 @@ static void usage(FILE *to) {
           "  --allowed-origins S  ALLOWED_ORIGINS (inherited)\n"
           "  --log-level LEVEL    LOG_LEVEL (inherited)\n"
           "  --env NAME=VALUE     any other variable for the bootstraps (repeatable)\n"
-          "Bootstraps inherit this program's environment; AWS_ACCESS_KEY_ID and\n"
+          "  --sampled 0|1        the X-Ray sampling decision in Lambda-Runtime-Trace-Id, when\n"
+          "                       the client's X-Amzn-Trace-Id makes none (1)\n"
+          "  --trace              receive the bootstraps' X-Ray subsegments on UDP\n"
+          "                       (AWS_XRAY_DAEMON_ADDRESS) and print each invocation's metrics\n"
+          "                       and DynamoDB calls readably on stderr\n"
+          "  --trace-port N       the UDP port for --trace (a free one); implies --trace\n"
+          "Bootstraps inherit this program's environment (less AWS_XRAY_DAEMON_ADDRESS and\n"
+          "_X_AMZN_TRACE_ID: only --trace or --env sets those); AWS_ACCESS_KEY_ID and\n"
           "AWS_SECRET_ACCESS_KEY default to \"local\" when unset.\n",
           to);
 }
@@ -100,6 +115,10 @@ static int parse(int argc, char **argv, options *o) {
             usage(stdout);
             exit(0);
         }
+        if (strcmp(flag, "--trace") == 0) {
+            o->trace = true;
+            continue;
+        }
         if (i + 1 >= argc) {
             fprintf(stderr, "users-gateway: %s needs a value (or is unknown)\n", flag);
             return -1;
@@ -120,7 +139,12 @@ static int parse(int argc, char **argv, options *o) {
             bad = parse_uint(v, 1, 600, &o->init_timeout_s);
         else if (strcmp(flag, "--queue") == 0)
             bad = parse_uint(v, 1, 100000, &o->queue_max);
-        else if (strcmp(flag, "--table") == 0)
+        else if (strcmp(flag, "--sampled") == 0)
+            bad = parse_uint(v, 0, 1, &o->sampled);
+        else if (strcmp(flag, "--trace-port") == 0) {
+            bad = parse_uint(v, 1, 65535, &o->trace_port);
+            o->trace = true;
+        } else if (strcmp(flag, "--table") == 0)
             bad = add_set(o, "USERS_TABLE", v);
         else if (strcmp(flag, "--region") == 0)
             bad = add_set(o, "AWS_REGION", v);
@@ -153,12 +177,18 @@ int main(int argc, char **argv) {
                  .instances = 2,
                  .timeout_s = 29,
                  .init_timeout_s = 10,
-                 .queue_max = 100};
+                 .queue_max = 100,
+                 .sampled = 1};
     int rc = 1;
     char *found = NULL;
     char **env = NULL;
     gw_pool *pool = NULL;
     gw_server *server = NULL;
+    gw_trace *trace = NULL;
+    gw_relay *relay = NULL;
+    char err[160];
+    unsigned trace_port = 0;
+    char xray_env[XRAY_SETS][64];
     if (parse(argc, argv, &o) != 0)
         goto out;
     if (!o.bootstrap)
@@ -167,6 +197,38 @@ int main(int argc, char **argv) {
         fprintf(stderr, "users-gateway: bootstrap %s is not an executable file (see --bootstrap)\n",
                 o.bootstrap ? o.bootstrap : "(beside this program)");
         goto out;
+    }
+
+    /* SIGINT and SIGTERM are taken by sigwait below, so every thread must block them: the mask
+     * is set before the first thread starts, as threads inherit it. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    /* With --trace, the UDP port first: the bootstraps' environment names it. */
+    if (o.trace) {
+        trace = gw_trace_start(o.trace_port, &trace_port, err, sizeof err);
+        if (!trace) {
+            fprintf(stderr, "users-gateway: --trace: %s\n", err);
+            goto out;
+        }
+        /* As Lambda sets them for a function with active tracing; after --env, so they win. */
+        snprintf(xray_env[0], sizeof xray_env[0], "AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:%u",
+                 trace_port);
+        snprintf(xray_env[1], sizeof xray_env[1], "_AWS_XRAY_DAEMON_ADDRESS=127.0.0.1");
+        snprintf(xray_env[2], sizeof xray_env[2], "_AWS_XRAY_DAEMON_PORT=%u", trace_port);
+        if (o.nsets + XRAY_SETS > MAX_SETS) {
+            fprintf(stderr, "users-gateway: too many --env settings\n");
+            goto out;
+        }
+        for (size_t i = 0; i < XRAY_SETS; i++)
+            o.sets[o.nsets++] = xray_env[i];
+        relay = gw_relay_start(1, gw_trace_on_line, trace);
+        if (!relay)
+            goto out;
     }
 
     /* What Lambda sets, and what the local stack needs when the caller did not say. */
@@ -179,9 +241,13 @@ int main(int argc, char **argv) {
                                            "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
                                            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
                                            "TZ=:UTC"};
-    static const char *const drop[] = {"AWS_LAMBDA_RUNTIME_API"};
+    /* The X-Ray daemon is ours to name (--trace), and a trace id belongs to one invocation:
+     * none is inherited from the shell. */
+    static const char *const drop[] = {"AWS_LAMBDA_RUNTIME_API", "AWS_XRAY_DAEMON_ADDRESS",
+                                       "_AWS_XRAY_DAEMON_ADDRESS", "_AWS_XRAY_DAEMON_PORT",
+                                       "_X_AMZN_TRACE_ID"};
     env = gw_env_build(environ, o.sets, o.nsets, defaults, sizeof defaults / sizeof defaults[0],
-                       drop, 1);
+                       drop, sizeof drop / sizeof drop[0]);
     if (!env) {
         fprintf(stderr, "users-gateway: out of memory\n");
         goto out;
@@ -192,7 +258,6 @@ int main(int argc, char **argv) {
              gw_env_get(env, "AWS_LAMBDA_FUNCTION_NAME"));
 
     /* The port first: when it is taken, say so before any bootstrap starts. */
-    char err[160];
     unsigned port = 0;
     int fd = gw_listen(o.host, o.port, &port, err, sizeof err);
     if (fd < 0) {
@@ -200,34 +265,34 @@ int main(int argc, char **argv) {
         goto out;
     }
 
-    /* SIGINT and SIGTERM are taken by sigwait below, so every thread must block them. */
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
     gw_pool_config cfg = {.bootstrap = o.bootstrap,
                           .envp = env,
                           .instances = o.instances,
                           .timeout_s = o.timeout_s,
                           .init_timeout_s = o.init_timeout_s,
                           .queue_max = o.queue_max,
-                          .function_arn = arn};
+                          .function_arn = arn,
+                          .relay = relay};
     pool = gw_pool_start(&cfg);
     if (!pool) {
         close(fd);
         goto out;
     }
-    server = gw_server_start(fd, port, pool);
+    gw_server_config scfg = {.port = port, .pool = pool, .sampled = o.sampled == 1, .trace = trace};
+    server = gw_server_start(fd, &scfg);
     if (!server)
         goto out;
-    gw_log("INFO", "listening on http://%s:%u (%u x %s, timeout %u s, table %s, DynamoDB %s)",
-           o.host, port, o.instances, o.bootstrap, o.timeout_s, gw_env_get(env, "USERS_TABLE"),
-           gw_env_get(env, "AWS_ENDPOINT_URL_DYNAMODB")
-               ? gw_env_get(env, "AWS_ENDPOINT_URL_DYNAMODB")
-               : "(AWS)");
+    char tracing[96];
+    if (trace)
+        snprintf(tracing, sizeof tracing, "X-Ray subsegments on UDP 127.0.0.1:%u", trace_port);
+    else
+        snprintf(tracing, sizeof tracing, "no X-Ray daemon");
+    gw_log(
+        "INFO", "listening on http://%s:%u (%u x %s, timeout %u s, table %s, DynamoDB %s, %s, %s)",
+        o.host, port, o.instances, o.bootstrap, o.timeout_s, gw_env_get(env, "USERS_TABLE"),
+        gw_env_get(env, "AWS_ENDPOINT_URL_DYNAMODB") ? gw_env_get(env, "AWS_ENDPOINT_URL_DYNAMODB")
+                                                     : "(AWS)",
+        o.sampled ? "sampled" : "not sampled", tracing);
     int sig = 0;
     while (sigwait(&stop, &sig) != 0)
         ;
@@ -238,6 +303,8 @@ out:
     if (pool)
         gw_pool_stop(pool);
     gw_server_stop(server);
+    gw_relay_stop(relay); /* after the bootstraps: what they wrote last is passed on */
+    gw_trace_stop(trace); /* after the server and the relay: every block is complete */
     gw_pool_free(pool);
     gw_env_free(env);
     free(found);

@@ -5,7 +5,7 @@
  * every waiter: HTTP threads waiting for an outcome, /next handlers waiting for work, and the
  * supervisor thread, which alone spawns, reaps and kills processes. Handler threads block in
  * MHD's thread-per-connection mode, which is what a long-polling /next needs. */
-#define _GNU_SOURCE /* prctl's PR_SET_PDEATHSIG */ // NOLINT(bugprone-reserved-identifier)
+#define _GNU_SOURCE /* prctl's PR_SET_PDEATHSIG, pipe2 */ // NOLINT(bugprone-reserved-identifier)
 #include "gw_pool.h"
 
 #include "clock.h"
@@ -425,7 +425,7 @@ static void on_exit_seen(gw_pool *p, instance *in, int status, int64_t now) {
     teardown(p, in);
 }
 
-static void child_exec(const char *path, char *const *envp, int devnull, pid_t parent) {
+static void child_exec(const char *path, char *const *envp, int devnull, int out, pid_t parent) {
     /* Only async-signal-safe calls between fork and exec: the parent has threads. */
     (void)setpgid(0, 0);
     (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -441,6 +441,8 @@ static void child_exec(const char *path, char *const *envp, int devnull, pid_t p
     (void)sigaction(SIGPIPE, &dfl, NULL);
     if (devnull >= 0)
         (void)dup2(devnull, 0);
+    if (out >= 0)
+        (void)dup2(out, 1);
     char *argv[] = {(char *)path, NULL};
     execve(path, argv, envp);
     static const char msg[] = "users-gateway: cannot execute the bootstrap\n";
@@ -465,6 +467,27 @@ static char **child_env(const gw_pool *p, char *api_var) {
     env[k++] = api_var;
     env[k] = NULL;
     return env;
+}
+
+/* The write end of a pipe whose read end the relay now holds, for a bootstrap's stdout; -1
+ * when there is no relay, or it cannot take one more (the bootstrap then writes to ours). */
+static int stdout_pipe(gw_pool *p, const instance *in) {
+    int fds[2];
+    if (!p->cfg.relay)
+        return -1;
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        gw_log("WARN", "bootstrap %d: no pipe for its stdout (%s): it goes to ours unread",
+               in->index, strerror(errno));
+        return -1;
+    }
+    if (gw_relay_add(p->cfg.relay, fds[0]) != 0) {
+        gw_log("WARN", "bootstrap %d: the stdout relay is full: its stdout goes to ours unread",
+               in->index);
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    return fds[1];
 }
 
 static void spawn(gw_pool *p, instance *in, int64_t now) {
@@ -506,10 +529,13 @@ static void spawn(gw_pool *p, instance *in, int64_t now) {
     ctx->gen = in->gen;
     in->daemon = d;
     in->ctx = ctx;
+    int out = stdout_pipe(p, in);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0)
-        child_exec(p->cfg.bootstrap, env, p->devnull, parent);
+        child_exec(p->cfg.bootstrap, env, p->devnull, out, parent);
+    if (out >= 0)
+        close(out);
     free(env);
     if (pid < 0) {
         gw_log("ERROR", "fork: %s", strerror(errno));
@@ -660,15 +686,17 @@ gw_pool *gw_pool_start(const gw_pool_config *cfg) {
 void gw_pool_invoke(gw_pool *p, gw_invocation *inv) {
     buf_init(&inv->response, GW_LAMBDA_MAX_RESPONSE);
     inv->instance = -1;
-    inv->request_id[0] = '\0';
     job j = {.inv = inv, .state = JOB_QUEUED, .enqueued_ms = ua_monotonic_ms(), .next = NULL};
     pthread_mutex_lock(&p->mu);
     if (p->stopping) {
         inv->outcome = GW_OUT_SHUTDOWN;
+        inv->request_id[0] = '\0';
     } else if (p->queued >= p->cfg.queue_max) {
         inv->outcome = GW_OUT_THROTTLED;
+        inv->request_id[0] = '\0';
     } else {
-        gw_uuid(inv->request_id);
+        if (!inv->request_id[0])
+            gw_uuid(inv->request_id);
         enqueue(p, &j);
         pthread_cond_broadcast(&p->cond);
         int64_t give_up = j.enqueued_ms + (int64_t)p->cfg.timeout_s * 1000;

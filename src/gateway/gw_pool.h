@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "common.h"
+#include "gw_relay.h"
 
 #include <stddef.h>
 
@@ -42,6 +43,8 @@ typedef struct gw_pool_config {
     unsigned init_timeout_s;  /* a start must reach /next within this */
     unsigned queue_max;       /* invocations waiting beyond this are refused */
     const char *function_arn; /* Lambda-Runtime-Invoked-Function-Arn */
+    gw_relay *relay;          /* NULL: the bootstraps write to the gateway's stdout; else
+                                 each writes to a pipe handed to the relay (borrowed) */
 } gw_pool_config;
 
 typedef enum gw_outcome {
@@ -65,7 +68,8 @@ typedef struct gw_invocation {
     gw_outcome outcome;   /* out */
     buf response;         /* out: initialised by gw_pool_invoke; the caller frees it */
     int instance;         /* out: the bootstrap that ran it, -1 when none did */
-    char request_id[40];  /* out: the Lambda request id (a UUID), "" when none */
+    char request_id[40];  /* in/out: the Lambda request id; made (a UUID) when the caller left
+                             it "", and "" when no invocation was queued */
 } gw_invocation;
 
 /* Starts the supervisor, which spawns the bootstraps. NULL (logged) when threads cannot be

@@ -6,6 +6,7 @@
 #include "gw_log.h"
 #include "gw_response.h"
 #include "gw_sys.h"
+#include "gw_xray.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -23,8 +24,7 @@
 
 struct gw_server {
     struct MHD_Daemon *daemon;
-    gw_pool *pool;
-    unsigned port;
+    gw_server_config cfg;
     bool quiesced;
 };
 
@@ -139,14 +139,15 @@ static gw_fault fault_for(gw_outcome o) {
 /* Runs one complete request: event, invocation, answer, access log. */
 static enum MHD_Result serve(gw_server *s, struct MHD_Connection *c, const char *method,
                              const char *version, http_req *rq) {
-    char request_id[40], ext_id[17], trace_root[48], lambda_trace[96], ip[64];
+    char request_id[40], ext_id[17], trace_root[48], lambda_trace[GW_XRAY_MAX_HEADER], ip[64];
     gw_uuid(request_id);
     gw_extended_id(ext_id);
-    char rnd[41];
-    gw_random_hex(rnd, 40);
-    snprintf(trace_root, sizeof trace_root, "Root=1-%08llx-%.24s",
-             (unsigned long long)(rq->t0_epoch / 1000), rnd);
-    snprintf(lambda_trace, sizeof lambda_trace, "%s;Parent=%.16s;Sampled=0", trace_root, rnd + 24);
+    gw_trace_ids ids;
+    const char *client_trace = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Amzn-Trace-Id");
+    gw_xray_new_ids(rq->t0_epoch / 1000, s->cfg.sampled, client_trace,
+                    client_trace ? strlen(client_trace) : 0, &ids);
+    snprintf(trace_root, sizeof trace_root, "Root=%s", ids.root);
+    gw_xray_lambda_header(&ids, lambda_trace, sizeof lambda_trace);
     client_ip(c, ip, sizeof ip);
 
     gw_access log = {.request_id = request_id,
@@ -162,6 +163,7 @@ static enum MHD_Result serve(gw_server *s, struct MHD_Connection *c, const char 
     memset(&inv, 0, sizeof inv);
     buf_init(&inv.response, 0);
     ua_status st = UA_OK;
+    uint64_t traced = 0; /* the --trace console's handle, 0 when it does not follow this one */
 
     if (rq->too_big) {
         st = gw_response_fault(GW_FAULT_TOO_LONG, &resp);
@@ -180,7 +182,7 @@ static enum MHD_Result serve(gw_server *s, struct MHD_Connection *c, const char 
                           .body = rq->body.data,
                           .body_len = rq->body.len,
                           .source_ip = ip,
-                          .port = s->port,
+                          .port = s->cfg.port,
                           .request_id = request_id,
                           .extended_request_id = ext_id,
                           .trace_id = trace_root,
@@ -201,7 +203,14 @@ static enum MHD_Result serve(gw_server *s, struct MHD_Connection *c, const char 
             inv.event_len = strlen(doc);
             inv.trace_id = lambda_trace;
             buf_free(&inv.response);
-            gw_pool_invoke(s->pool, &inv);
+            gw_uuid(inv.request_id);
+            gw_trace_request treq = {.ids = &ids,
+                                     .method = method,
+                                     .target = rq->target,
+                                     .api_request_id = request_id,
+                                     .lambda_request_id = inv.request_id};
+            traced = gw_trace_begin(s->cfg.trace, &treq);
+            gw_pool_invoke(s->cfg.pool, &inv);
             log.lambda_request_id = inv.request_id;
             log.instance = inv.instance;
             log.outcome = gw_outcome_name(inv.outcome);
@@ -235,6 +244,7 @@ static enum MHD_Result serve(gw_server *s, struct MHD_Connection *c, const char 
     log.status = resp.status;
     log.latency_ms = (double)(ua_monotonic_us() - rq->t0_us) / 1000.0;
     gw_log_access(&log);
+    gw_trace_end(s->cfg.trace, traced, resp.status, log.outcome, log.latency_ms);
     gw_http_response_free(&resp);
     buf_free(&inv.response);
     return ok;
@@ -279,14 +289,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     return serve(s, c, method, version, rq);
 }
 
-gw_server *gw_server_start(int fd, unsigned port, gw_pool *pool) {
+gw_server *gw_server_start(int fd, const gw_server_config *cfg) {
     gw_server *s = calloc(1, sizeof *s);
     if (!s) {
         close(fd);
         return NULL;
     }
-    s->pool = pool;
-    s->port = port;
+    s->cfg = *cfg;
     s->daemon = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
             MHD_USE_ERROR_LOG,
@@ -294,7 +303,7 @@ gw_server *gw_server_start(int fd, unsigned port, gw_pool *pool) {
         on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S, MHD_OPTION_END);
     if (!s->daemon) {
-        gw_log("ERROR", "cannot start the HTTP server on port %u", port);
+        gw_log("ERROR", "cannot start the HTTP server on port %u", cfg->port);
         close(fd);
         free(s);
         return NULL;

@@ -6,18 +6,33 @@
  * invocation has an outcome. Bodies over GW_MAX_BODY (10 MB) are answered 413 as API Gateway
  * does, from the Content-Length alone when there is one; an event over Lambda's 6 MB request
  * limit is answered 413 too. Every answer carries x-amzn-RequestId (the event's
- * requestContext.requestId), x-amz-apigw-id (its extendedRequestId) and X-Amzn-Trace-Id. */
+ * requestContext.requestId), x-amz-apigw-id (its extendedRequestId) and X-Amzn-Trace-Id
+ * ("Root=..."; the event's X-Amzn-Trace-Id when the client sent none).
+ *
+ * Tracing as API Gateway and Lambda do it with tracing on: each request gets a trace Root (the
+ * client's, when its X-Amzn-Trace-Id carries one) and the bootstrap gets
+ * Lambda-Runtime-Trace-Id "Root=...;Parent=<16 hex>;Sampled=1" (Sampled=0 when the server is
+ * told not to sample, or the client's header says so). */
 #ifndef USERS_GW_SERVER_H
 #define USERS_GW_SERVER_H
 
 #include "gw_pool.h"
+#include "gw_trace.h"
+
+#include <stdbool.h>
 
 typedef struct gw_server gw_server;
 
-/* Listens on fd (from gw_listen; the server owns it from now on) and serves with pool, which
- * must outlive the server. port is the port fd is bound to (for X-Forwarded-Port). NULL
- * (logged) when the server cannot start; fd is closed then. */
-gw_server *gw_server_start(int fd, unsigned port, gw_pool *pool);
+typedef struct gw_server_config {
+    unsigned port;   /* the port the listening socket is bound to (for X-Forwarded-Port) */
+    gw_pool *pool;   /* runs the invocations; borrowed, must outlive the server */
+    bool sampled;    /* the sampling decision when the client's trace header makes none */
+    gw_trace *trace; /* NULL, or the --trace console told of every invocation (borrowed) */
+} gw_server_config;
+
+/* Listens on fd (from gw_listen; the server owns it from now on) and serves as cfg says (cfg
+ * is copied). NULL (logged) when the server cannot start; fd is closed then. */
+gw_server *gw_server_start(int fd, const gw_server_config *cfg);
 
 /* Stops accepting connections; requests in progress go on. */
 void gw_server_quiesce(gw_server *s);

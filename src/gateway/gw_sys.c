@@ -1,4 +1,4 @@
-/* gw_sys.c — listening sockets and random ids (see gw_sys.h). */
+/* gw_sys.c — loopback sockets and random ids (see gw_sys.h). */
 #define _GNU_SOURCE /* SOCK_CLOEXEC */ // NOLINT(bugprone-reserved-identifier)
 #include "gw_sys.h"
 
@@ -14,33 +14,34 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
-int gw_listen(const char *host, unsigned port, unsigned *bound, char *err, size_t errlen) {
+/* A socket of type bound to host:port; -1 with err set when it cannot be had. what names it
+ * in the messages ("port", "UDP port"). */
+static int bind_socket(int type, const char *what, const char *host, unsigned port, unsigned *bound,
+                       char *err, size_t errlen) {
+    const char *verb = type == SOCK_STREAM ? "listen on" : "bind";
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)port);
     if (port > 65535 || inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
-        snprintf(err, errlen, "cannot listen on %s:%u: not an IPv4 address and port", host, port);
+        snprintf(err, errlen, "cannot %s %s:%u: not an IPv4 address and port", verb, host, port);
         return -1;
     }
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         snprintf(err, errlen, "socket: %s", strerror(errno));
         return -1;
     }
-    int one = 1;
-    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (type == SOCK_STREAM) {
+        int one = 1;
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    }
     if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
         int e = errno;
         if (e == EADDRINUSE)
-            snprintf(err, errlen, "port %u on %s is already in use", port, host);
+            snprintf(err, errlen, "%s %u on %s is already in use", what, port, host);
         else
-            snprintf(err, errlen, "cannot listen on %s:%u: %s", host, port, strerror(e));
-        close(fd);
-        return -1;
-    }
-    if (listen(fd, 128) != 0) {
-        snprintf(err, errlen, "listen on %s:%u: %s", host, port, strerror(errno));
+            snprintf(err, errlen, "cannot %s %s:%u: %s", verb, host, port, strerror(e));
         close(fd);
         return -1;
     }
@@ -51,6 +52,20 @@ int gw_listen(const char *host, unsigned port, unsigned *bound, char *err, size_
             *bound = ntohs(addr.sin_port);
     }
     return fd;
+}
+
+int gw_listen(const char *host, unsigned port, unsigned *bound, char *err, size_t errlen) {
+    int fd = bind_socket(SOCK_STREAM, "port", host, port, bound, err, errlen);
+    if (fd >= 0 && listen(fd, 128) != 0) {
+        snprintf(err, errlen, "listen on %s:%u: %s", host, port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int gw_bind_udp(const char *host, unsigned port, unsigned *bound, char *err, size_t errlen) {
+    return bind_socket(SOCK_DGRAM, "UDP port", host, port, bound, err, errlen);
 }
 
 void gw_uuid(char *out) {

@@ -17,12 +17,17 @@ whose behaviour each request picks with its X-Fake-Action header.
                 statuses for the two extra posts are reported by the next "report"
   report        200, body = {"stale": [...statuses...]}
   noanswer      asks for the next event without answering this one
+  env           200, body = {"env": {...}}: the X-Ray variables of its environment
+  xray          acts as the bootstrap of issue 14 does with tracing: two subsegments to
+                AWS_XRAY_DAEMON_ADDRESS (when set and the trace is sampled), one invocation line
+                with EMF (plus a line that is not one, and one that is not JSON) on stdout, 201
 
 FAKE_INIT_ERROR=1 makes it post /runtime/init/error and exit 1 instead of serving.
 """
 import base64
 import json
 import os
+import socket
 import sys
 import time
 import urllib.error
@@ -44,6 +49,67 @@ def call(method, path, body=None, headers=None):
 def answer(rid, doc):
     data = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
     return call("POST", "/invocation/%s/response" % rid, data)[0]
+
+
+XRAY_VARS = ("AWS_XRAY_DAEMON_ADDRESS", "_AWS_XRAY_DAEMON_ADDRESS", "_AWS_XRAY_DAEMON_PORT",
+             "_X_AMZN_TRACE_ID")
+
+
+def trace_fields(header):
+    return dict(part.split("=", 1) for part in header.split(";") if "=" in part)
+
+
+def send_subsegments(trace_header):
+    """One subsegment per DynamoDB call, as the bootstrap sends them while it runs."""
+    fields = trace_fields(trace_header)
+    addr = os.environ.get("AWS_XRAY_DAEMON_ADDRESS")
+    if addr and fields.get("Sampled") == "1":
+        host, port = addr.rsplit(":", 1)
+        now = time.time()
+        calls = [
+            {"aws": {"operation": "GetItem", "table_name": "Users", "region": "us-east-1",
+                     "retries": 0, "request_id": "REQ1"},
+             "http": {"response": {"status": 200}}, "start_time": now - 0.0040,
+             "end_time": now - 0.0025},
+            {"aws": {"operation": "TransactWriteItems", "table_name": "Users",
+                     "region": "us-east-1", "retries": 2},
+             "http": {"response": {"status": 400}}, "start_time": now - 0.0020,
+             "end_time": now - 0.0003, "error": True, "throttle": True},
+        ]
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for i, c in enumerate(calls):
+                c.update({"name": "DynamoDB", "id": "%016x" % (0xabc0 + i),
+                          "trace_id": fields["Root"], "parent_id": fields["Parent"],
+                          "type": "subsegment", "namespace": "aws"})
+                s.sendto(b'{"format": "json", "version": 1}\n' + json.dumps(c).encode(),
+                         (host, int(port)))
+
+
+def log_invocation(rid, trace_header, cold, out=sys.stdout):
+    """The invocation line, written after the answer as the bootstrap does."""
+    fields = trace_fields(trace_header)
+    line = {"timestamp": "2026-01-01T00:00:00.000Z", "level": "INFO", "requestId": rid,
+            "message": "invocation", "method": "POST", "route": "/users", "status": 201,
+            "durationMs": 4.1, "ddbAttempts": 4, "awsRequestId": rid,
+            "traceId": fields.get("Root"), "coldStart": cold,
+            "functionName": os.environ.get("AWS_LAMBDA_FUNCTION_NAME"),
+            "functionVersion": os.environ.get("AWS_LAMBDA_FUNCTION_VERSION"),
+            "_aws": {"Timestamp": int(time.time() * 1000),
+                     "CloudWatchMetrics": [{
+                         "Namespace": "UsersApi", "Dimensions": [["Service", "Operation"]],
+                         "Metrics": [{"Name": "Latency", "Unit": "Milliseconds"},
+                                     {"Name": "DynamoDBLatency", "Unit": "Milliseconds"},
+                                     {"Name": "DynamoDBRetries", "Unit": "Count"},
+                                     {"Name": "ClientErrors", "Unit": "Count"},
+                                     {"Name": "ServerErrors", "Unit": "Count"}] +
+                                    ([{"Name": "ColdStart", "Unit": "Count"}] if cold else [])}]},
+            "Service": "users-api", "Operation": "CreateUser", "Latency": 4.1,
+            "DynamoDBLatency": 3.2, "DynamoDBRetries": 2, "ClientErrors": 0, "ServerErrors": 0}
+    if cold:
+        line["ColdStart"] = 1
+    print(json.dumps({"level": "DEBUG", "message": "not an invocation line"}), file=out)
+    print("plain text, not JSON", file=out)
+    print(json.dumps(line), file=out, flush=True)
 
 
 def ok(body, status=200):
@@ -109,6 +175,13 @@ def main():
             answer(rid, ok({"stale": stale, "pid": os.getpid()}))
         elif action == "noanswer":
             continue
+        elif action == "env":
+            answer(rid, ok({"env": {k: os.environ.get(k) for k in XRAY_VARS}}))
+        elif action == "xray":
+            trace = headers.get("Lambda-Runtime-Trace-Id", "")
+            send_subsegments(trace)
+            answer(rid, ok({"created": True}, 201))
+            log_invocation(rid, trace, served == 1)
         else:
             answer(rid, ok({"unknown action": action}, 400))
 

@@ -89,16 +89,21 @@ def header(headers, name):
 
 
 class Gateway:
-    """users-gateway on a free port, its output in a log file."""
+    """users-gateway on a free port, its output in a log file (stdout in a second one when
+    split_stdout: output() is then stderr alone)."""
 
-    def __init__(self, gateway, bootstrap, *flags, env=None):
+    def __init__(self, gateway, bootstrap, *flags, env=None, split_stdout=False):
         self.port = free_port()
         self.log = tempfile.NamedTemporaryFile(prefix="gateway-", suffix=".log", delete=False)
+        self.out = None
+        if split_stdout:
+            self.out = tempfile.NamedTemporaryFile(prefix="gateway-", suffix=".out", delete=False)
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.proc = subprocess.Popen(
             [gateway, "--port", str(self.port), "--bootstrap", bootstrap] + list(flags),
-            stdout=self.log, stderr=subprocess.STDOUT, env=full_env)
+            stdout=self.out or self.log, stderr=self.log if self.out else subprocess.STDOUT,
+            env=full_env)
         wait_until(self._listening, 15, "the gateway to listen on %d" % self.port)
 
     def _listening(self):
@@ -113,6 +118,11 @@ class Gateway:
 
     def output(self):
         with open(self.log.name, errors="replace") as f:
+            return f.read()
+
+    def stdout(self):
+        """What the gateway wrote to stdout (split_stdout only), as bytes."""
+        with open(self.out.name, "rb") as f:
             return f.read()
 
     def request(self, method, path, headers=None, body=None, timeout=60):
@@ -146,6 +156,8 @@ class Gateway:
     def cleanup(self):
         self.kill()
         os.unlink(self.log.name)
+        if self.out:
+            os.unlink(self.out.name)
 
 
 def in_group_any(pgids):
