@@ -110,6 +110,27 @@ static void test_datagram_read_and_printed(void **state) {
     buf_free(&b);
 }
 
+/* A transaction names its tables in aws.table_names: printed joined. */
+static void test_datagram_with_table_names(void **state) {
+    (void)state;
+    static const char d[] =
+        HEADER "{\"name\":\"DynamoDB\",\"id\":\"70de5b6f19ff9a0a\",\"trace_id\":\"" ROOT
+               "\",\"parent_id\":\"" PARENT "\",\"type\":\"subsegment\",\"namespace\":\"aws\","
+               "\"start_time\":1700000000.5,\"end_time\":1700000000.502,"
+               "\"aws\":{\"operation\":\"TransactWriteItems\",\"table_names\":[\"Users\","
+               "\"Users-claims\"],\"retries\":1},\"http\":{\"response\":{\"status\":200}}}";
+    gw_xray_call c;
+    char why[160];
+    assert_int_equal(gw_xray_parse(d, sizeof d - 1, &c, why, sizeof why), UA_OK);
+    assert_string_equal(c.table, "Users,Users-claims");
+    buf b;
+    buf_init(&b, 1024);
+    assert_int_equal(gw_xray_format(&c, &b), UA_OK);
+    assert_string_equal(
+        buf_str(&b), "DynamoDB TransactWriteItems Users,Users-claims 2.0 ms status 200 retries 1");
+    buf_free(&b);
+}
+
 static void test_datagram_with_little_in_it(void **state) {
     (void)state;
     static const char d[] = HEADER "{\"name\":\"DynamoDB\",\"error\":true,\"fault\":true}";
@@ -316,6 +337,7 @@ int main(void) {
         cmocka_unit_test(test_new_ids_without_client_header),
         cmocka_unit_test(test_new_ids_follow_the_client),
         cmocka_unit_test(test_datagram_read_and_printed),
+        cmocka_unit_test(test_datagram_with_table_names),
         cmocka_unit_test(test_datagram_with_little_in_it),
         cmocka_unit_test(test_datagram_problems),
         cmocka_unit_test(test_malformed_datagrams),

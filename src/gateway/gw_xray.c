@@ -80,6 +80,20 @@ static void copy_str(const json_t *obj, const char *key, char *out) {
     snprintf(out, GW_XRAY_MAX_FIELD, "%s", v ? v : "");
 }
 
+/* A transaction's tables (aws.table_names) as "a,b", cut at the field's size. */
+static void join_tables(const json_t *names, char *out) {
+    size_t i, used = 0;
+    const json_t *name;
+    out[0] = '\0';
+    json_array_foreach(names, i, name) {
+        const char *v = json_string_value(name);
+        if (!v || used >= GW_XRAY_MAX_FIELD - 1)
+            continue;
+        int n = snprintf(out + used, GW_XRAY_MAX_FIELD - used, "%s%s", used ? "," : "", v);
+        used = n < 0 ? used : used + (size_t)n;
+    }
+}
+
 static void problem(gw_xray_call *c, const char *what) {
     if (!c->problem[0])
         snprintf(c->problem, sizeof c->problem, "%s", what);
@@ -162,6 +176,8 @@ ua_status gw_xray_parse(const char *data, size_t len, gw_xray_call *out, char *w
     copy_str(doc, "parent_id", out->parent_id);
     copy_str(aws, "operation", out->operation);
     copy_str(aws, "table_name", out->table);
+    if (!out->table[0])
+        join_tables(json_object_get(aws, "table_names"), out->table);
     const json_t *start = json_object_get(doc, "start_time");
     const json_t *end = json_object_get(doc, "end_time");
     out->has_times = json_is_number(start) && json_is_number(end);

@@ -50,7 +50,7 @@ typedef struct gw_xray_call {
     char trace_id[GW_XRAY_MAX_FIELD];
     char parent_id[GW_XRAY_MAX_FIELD];
     char operation[GW_XRAY_MAX_FIELD]; /* aws.operation */
-    char table[GW_XRAY_MAX_FIELD];     /* aws.table_name */
+    char table[GW_XRAY_MAX_FIELD];     /* aws.table_name, or aws.table_names joined by "," */
     double start_time, end_time;       /* epoch seconds */
     bool has_times;
     bool in_progress;
