@@ -6,14 +6,18 @@
 # build/bench/results.md. BENCHMARKS.md explains the method and the figures.
 #
 #   scripts/bench.sh [--quick] [--no-e2e] [--only PARTS] [--no-build] [--bootstrap PATH]
-#                    [--output FILE]
+#                    [--baseline PATH] [--output FILE]
 #
 #   --quick           tiny counts (what the CTest bench_smoke runs): proves every figure is
 #                     produced; the values mean little
 #   --no-e2e          skip the end-to-end figures (users-gateway + DynamoDB Local, wrk)
-#   --only PARTS      only these, comma-separated: cold, warm (GET), ops (DynamoDB requests per
-#                     operation), opcpu (warm CPU per operation; runs ops too), package, e2e.
-#                     --only ops,opcpu is the per-operation part alone (~2 min)
+#   --only PARTS      only these, comma-separated: cold, warm (GET), trace (warm GET with the
+#                     trace unsampled and sampled: the cost of metrics and tracing), ops
+#                     (DynamoDB requests per operation), opcpu (warm CPU per operation; runs ops
+#                     too), package, e2e. --only ops,opcpu is the per-operation part alone
+#                     (~2 min); --only trace the observability part (~1 min)
+#   --baseline PATH   with trace: also measure this bootstrap (one built from before issue 14,
+#                     e.g. in a git worktree), interleaved, to say what observability costs
 #   --no-build        use what is built (CTest passes the paths below)
 #   --bootstrap PATH  measure this binary instead of the shipped one (build/static/bootstrap,
 #                     made by scripts/package.sh together with build/lambda.zip)
@@ -39,6 +43,7 @@ connect=build/release/tests/bench_connect
 dynamic=build/release/bootstrap
 gateway=build/release/users-gateway
 output=build/bench/results.md
+baseline=
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; shift ;;
@@ -46,6 +51,7 @@ while [ $# -gt 0 ]; do
     --only) only=${2:?--only needs a list}; shift 2 ;;
     --no-build) build=0; shift ;;
     --bootstrap) bootstrap=${2:?--bootstrap needs a path}; shift 2 ;;
+    --baseline) baseline=${2:?--baseline needs a path}; shift 2 ;;
     --driver) driver=${2:?--driver needs a path}; shift 2 ;;
     --connect) connect=${2:?--connect needs a path}; shift 2 ;;
     --dynamic) dynamic=${2:?--dynamic needs a path}; shift 2 ;;
@@ -116,6 +122,10 @@ done
 args=(--driver "$driver" --connect "$connect" --dynamic "$dynamic" --bootstrap "$bootstrap"
       --bootstrap-label "$label" --python "$python" --output "$output" --check)
 [ -z "$zip_note" ] || args+=(--zip-note "$zip_note")
+if [ -n "$baseline" ]; then
+  [ -x "$baseline" ] || die "--baseline $baseline is not an executable"
+  args+=(--baseline "$baseline" --baseline-label "$baseline")
+fi
 [ "$quick" = 0 ] || args+=(--quick)
 if [ "$e2e" = 1 ]; then
   [ -x "$gateway" ] || die "$gateway is missing (libmicrohttpd-dev; scripts/deps.sh)"
@@ -125,7 +135,7 @@ fi
 if [ -n "$only" ]; then
   args+=(--only "$only")
 elif [ "$e2e" = 0 ]; then
-  args+=(--only "cold,warm,ops,opcpu,package")
+  args+=(--only "cold,warm,trace,ops,opcpu,package")
 fi
 say "measuring (quick=$quick); the table follows"
 exec "$python" tests/bench/bench.py "${args[@]}"

@@ -59,6 +59,7 @@ COUNTS = {  # full run, quick run (bench_smoke)
     "warm_c": (100000, 2000), "warm_every": (10000, 1000), "warm_procs": (3, 1),
     "warm_py": (10000, 200), "warm_py_every": (1000, 100), "warm_free": (20000, 1000),
     "ops_rounds": (20, 1), "wrk_seconds": (10, 1), "wrk_repeats": (3, 1),
+    "warm_trace": (50000, 2000), "trace_rounds": (3, 1),
     "op_warm": (20000, 600), "op_warm_every": (5000, 200), "op_warm_procs": (2, 1),
 }
 
@@ -175,20 +176,30 @@ class Bench:
     def pin(self, pinned=True):
         return ["--cpu", str(self.a.cpu)] if pinned and self.a.cpu >= 0 else []
 
-    def warm(self, cmd, total, every, procs, pinned=True, op="get", ddb_per_inv=1):
+    def warm(self, cmd, total, every, procs, pinned=True, op="get", ddb_per_inv=1,
+             trace="unsampled"):
         """Every invocation must get its operation's status (the driver counts the others as
-        bad) and make ddb_per_inv DynamoDB requests."""
+        bad) and make ddb_per_inv DynamoDB requests; a sampled one must send one X-Ray
+        subsegment per request."""
         per_inv, rss_at, hwm_end, growth, user_share = [], [], [], [], []
         for _ in range(procs):
             out = self.run([self.a.driver, "warm", "--events", EVENTS, "--op", op,
-                            "--invocations", str(total), "--every", str(every)] +
-                           self.pin(pinned) + ["--"] + cmd)
+                            "--invocations", str(total), "--every", str(every),
+                            "--trace", trace] + self.pin(pinned) + ["--"] + cmd)
             recs = records(out or "", "warm")
             recs = [r for r in recs if "invocations" in r]
             if not recs or recs[-1]["invocations"] != total or recs[-1]["bad"] or \
                     recs[-1]["errors"] or recs[-1]["ddb"] != total * ddb_per_inv:
                 log("warm %s: run incomplete, a wrong status, or not %s DynamoDB request(s) "
                     "each: %s" % (op, ddb_per_inv, recs[-1] if recs else out))
+                return None
+            # Datagrams still in flight at the last record are not counted: at most a few.
+            sent = recs[-1].get("datagrams", 0)
+            if trace == "sampled" and not total * ddb_per_inv - 4 <= sent <= total * ddb_per_inv:
+                log("warm %s, sampled: %s subsegments for %s requests" % (op, sent, total * ddb_per_inv))
+                return None
+            if trace != "sampled" and sent:
+                log("warm %s, %s: %s subsegments sent" % (op, trace, sent))
                 return None
             # CPU per invocation in each window after the first (the first holds first-use costs).
             for a, b in zip(recs[1:], recs[2:]) if len(recs) > 2 else zip(recs, recs[1:]):
@@ -245,6 +256,44 @@ class Bench:
         if c and py:
             self.extra["rss_ratio"] = statistics.median(py["hwm_end"]) / statistics.median(
                 c["hwm_end"])
+
+    # ---- the cost of observability (issue 14) ----
+    def tracing(self):
+        """Warm CPU per GET with the invocation's trace unsampled (EMF metrics and the log
+        line's fields only) and sampled (plus one X-Ray subsegment per DynamoDB call, sent to
+        a stand-in daemon), interleaved so that both see the same machine; and --baseline, a
+        bootstrap from before observability, when given."""
+        total, every = self.n("warm_trace"), self.n("warm_trace") // 5
+        subjects = [("unsampled", [self.a.bootstrap], "unsampled"),
+                    ("sampled", [self.a.bootstrap], "sampled")]
+        if self.a.baseline:
+            subjects.insert(0, ("baseline", [self.a.baseline], "unsampled"))
+        got = {name: [] for name, _, _ in subjects}
+        for rnd in range(self.n("trace_rounds")):
+            for name, cmd, trace in subjects:
+                log("warm CPU per GET, trace %s (round %d)" % (name, rnd + 1))
+                w = self.warm(cmd, total, every, 1, trace=trace)
+                if w is None:
+                    got[name] = None
+                elif got[name] is not None:
+                    got[name] += w["cpu"]
+        note = "%d rounds × %s GETs each, interleaved; samples: CPU per %s-invocation window" % (
+            self.n("trace_rounds"), format(total, ","), format(every, ","))
+        figure = "warm CPU (user+sys) per GET /users/{id}, by trace"
+        med = {}
+        if self.a.baseline:
+            s = self.add(figure, "before observability (%s)" % self.a.baseline_label, "µs",
+                         got["baseline"], "", note)
+            med["baseline"] = s and s[1]
+        s = self.add(figure, "unsampled: EMF metrics, Lambda fields", "µs", got["unsampled"],
+                     "≤ 10 % over the baseline", note)
+        med["unsampled"] = s and s[1]
+        s = self.add(figure, "sampled: also one X-Ray subsegment per DynamoDB call", "µs",
+                     got["sampled"], "", note)
+        med["sampled"] = s and s[1]
+        if med.get("baseline") and med.get("unsampled") and med.get("sampled"):
+            self.extra["trace_cost"] = {k: 100 * (med[k] / med["baseline"] - 1)
+                                        for k in ("unsampled", "sampled")}
 
     # ---- DynamoDB requests per operation, and warm CPU per operation ----
     def ops(self):
@@ -448,6 +497,10 @@ class Bench:
                           % self.extra["cpu_ratio"])
         if "rss_ratio" in self.extra:
             ratios.append("peak RSS Python/C **%.1f×**" % self.extra["rss_ratio"])
+        if "trace_cost" in self.extra:
+            ratios.append("observability over the baseline: unsampled **%+.1f %%** (goal ≤ 10 %%), "
+                          "sampled **%+.1f %%**" % (self.extra["trace_cost"]["unsampled"],
+                                                     self.extra["trace_cost"]["sampled"]))
         out = ["", "### Users API benchmark (scripts/bench.sh%s)" %
                (" --quick: tiny counts, figures not meaningful" if self.a.quick else ""), "",
                "Machine: " + machine + ".", ""]
@@ -617,6 +670,8 @@ def main():
     ap.add_argument("--bootstrap", required=True, help="the bootstrap measured (the shipped one)")
     ap.add_argument("--bootstrap-label", default="static, build/static")
     ap.add_argument("--dynamic", help="the dynamically linked bootstrap, as a reference")
+    ap.add_argument("--baseline", help="a bootstrap from before observability, for the trace part")
+    ap.add_argument("--baseline-label", default="given with --baseline")
     ap.add_argument("--connect", help="bench_connect, the static connect-only reference")
     ap.add_argument("--python", default="/usr/bin/python3")
     ap.add_argument("--gateway", help="users-gateway; omit to skip the end-to-end figures")
@@ -630,16 +685,16 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--check", action="store_true", help="exit 1 when a figure is missing")
     ap.add_argument("--output", help="also write the table to this file")
-    ap.add_argument("--only", help="comma-separated: cold,warm,ops,opcpu,package,e2e (opcpu "
+    ap.add_argument("--only", help="comma-separated: cold,warm,trace,ops,opcpu,package,e2e (opcpu "
                     "needs ops, which runs first)")
     a = ap.parse_args()
-    for name in ("driver", "bootstrap", "dynamic", "connect", "gateway"):
+    for name in ("driver", "bootstrap", "dynamic", "connect", "gateway", "baseline"):
         v = getattr(a, name)
         if v:
             setattr(a, name, os.path.abspath(v))
     b = Bench(a)
     machine = b.machine()
-    parts = (a.only or "cold,warm,ops,opcpu,package,e2e").split(",")
+    parts = (a.only or "cold,warm,trace,ops,opcpu,package,e2e").split(",")
     if "opcpu" in parts and "ops" not in parts:
         parts.append("ops")
     t0 = time.time()
@@ -647,6 +702,8 @@ def main():
         b.cold_all()
     if "warm" in parts:
         b.warm_all()
+    if "trace" in parts:
+        b.tracing()
     if "ops" in parts:
         b.ops()
     if "opcpu" in parts:  # after ops: each invocation must make the requests ops measured

@@ -11,7 +11,10 @@
  *
  * Options: --events DIR (one NAME.json per operation in OP_FILES), --runs N and --next-only
  * (cold), --invocations N, --every K and --op NAME (warm; default get), --rounds N (ops),
- * --port P (ddb), --cpu N (pin the driver, and so the child, to one CPU).
+ * --port P (ddb), --cpu N (pin the driver, and so the child, to one CPU), --trace MODE
+ * (the Lambda-Runtime-Trace-Id of each event: "unsampled", the default, "sampled" — the
+ * driver then also plays the X-Ray daemon on a UDP port named in AWS_XRAY_DAEMON_ADDRESS,
+ * and counts the datagrams — or "none").
  * Every invocation must answer its operation's status (OP_STATUS); warm counts the others as
  * bad, ops prints them and exits 1.
  * Output is one record per line, "name key=value ...", read by tests/bench/bench.py.
@@ -126,6 +129,10 @@ typedef struct driver {
     conn *held;
     unsigned long long req_seq;
     bool closed; /* a connection closed since the last look at the child */
+    /* tracing: what the events' trace header says, and the stand-in X-Ray daemon */
+    enum trace_mode { TRACE_UNSAMPLED, TRACE_SAMPLED, TRACE_NONE } trace;
+    int xray_fd; /* -1 unless sampled */
+    unsigned long long datagrams;
 } driver;
 
 static volatile sig_atomic_t stop_requested;
@@ -272,16 +279,20 @@ static void send_event(driver *d, conn *c, enum op kind) {
     char head[640];
     unsigned long long seq = ++d->req_seq;
     long long deadline = now_ns(CLOCK_REALTIME) / 1000000 + 30000;
+    char trace[128] = "";
+    if (d->trace != TRACE_NONE)
+        snprintf(trace, sizeof trace,
+                 "Lambda-Runtime-Trace-Id: Root=1-6745a1b2-3c4d5e6f7a8b9c0d1e2f3a4b;"
+                 "Parent=%016llx;Sampled=%d\r\n",
+                 seq, d->trace == TRACE_SAMPLED ? 1 : 0);
     int n = snprintf(head, sizeof head,
                      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                      "Lambda-Runtime-Aws-Request-Id: 8476a536-e9f4-11e8-9739-%012llx\r\n"
                      "Lambda-Runtime-Deadline-Ms: %lld\r\n"
                      "Lambda-Runtime-Invoked-Function-Arn: "
                      "arn:aws:lambda:eu-west-1:123456789012:function:users-api\r\n"
-                     "Lambda-Runtime-Trace-Id: Root=1-6745a1b2-3c4d5e6f7a8b9c0d1e2f3a4b;"
-                     "Parent=%016llx;Sampled=0\r\n"
-                     "Content-Length: %zu\r\n\r\n",
-                     seq, deadline, seq, d->event_len[kind]);
+                     "%sContent-Length: %zu\r\n\r\n",
+                     seq, deadline, trace, d->event_len[kind]);
     struct iovec iov[2] = {{head, (size_t)n}, {d->events[kind], d->event_len[kind]}};
     send_all(d, c, iov, 2);
 }
@@ -500,6 +511,13 @@ static void sig_stop(int sig) {
     stop_requested = 1;
 }
 
+/* Reads every datagram waiting on the stand-in X-Ray daemon, counting them. */
+static void drain_datagrams(driver *d) {
+    char b[65536];
+    while (recv(d->xray_fd, b, sizeof b, MSG_DONTWAIT) > 0)
+        d->datagrams++;
+}
+
 /* Serves until *done, or until the child has been silent for CHILD_TIMEOUT_S. */
 static void serve_until(driver *d, const hooks *h, const bool *done) {
     int64_t last = now_ns(CLOCK_MONOTONIC);
@@ -520,6 +538,8 @@ static void serve_until(driver *d, const hooks *h, const bool *done) {
                 accept_on(d, d->rt_listen, ROLE_RUNTIME);
             else if (p == &d->ddb_listen)
                 accept_on(d, d->ddb_listen, ROLE_DDB);
+            else if (p == &d->xray_fd)
+                drain_datagrams(d);
             else if (((conn *)p)->fd >= 0)
                 on_readable(d, p, h);
         }
@@ -538,8 +558,18 @@ static void serve_until(driver *d, const hooks *h, const bool *done) {
 
 /* ---- Set-up, the child ---- */
 
+/* A UDP socket on loopback for the child's X-Ray datagrams, watched like the listeners. */
+static void open_xray(driver *d) {
+    d->xray_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (d->xray_fd < 0 || bind(d->xray_fd, (struct sockaddr *)&a, sizeof a) != 0)
+        die("the X-Ray daemon's socket");
+    watch(d, d->xray_fd, &d->xray_fd);
+}
+
 static void driver_init(driver *d, const char *events_dir, int ddb_port, bool runtime) {
     memset(d, 0, sizeof *d);
+    d->xray_fd = -1;
     for (size_t i = 0; i < MAX_CONNS; i++)
         d->conns[i].fd = -1;
     d->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -591,6 +621,12 @@ static void child_env(const driver *d) {
     setenv("AWS_DEFAULT_REGION", getenv("AWS_REGION"), 1); /* Lambda sets both; boto3 reads this */
     setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 0);
     setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 0);
+    if (d->xray_fd >= 0) {
+        snprintf(v, sizeof v, "127.0.0.1:%d", port_of(d->xray_fd));
+        setenv("AWS_XRAY_DAEMON_ADDRESS", v, 1);
+    } else {
+        unsetenv("AWS_XRAY_DAEMON_ADDRESS");
+    }
 }
 
 static void start_child(driver *d, char **argv) {
@@ -741,11 +777,12 @@ static int warm_next(driver *d, void *ctx) {
         int64_t wall = now_ns(CLOCK_MONOTONIC);
         if (done_inv == 0)
             w->wall0 = wall;
-        printf("warm op=%s invocations=%llu cpu_ns=%lld utime=%lld stime=%lld rss_kb=%ld "
-               "hwm_kb=%ld wall_ns=%lld ddb=%llu bad=%llu errors=%llu last_status=%d\n",
-               OP_FILES[w->op], done_inv, (long long)u.cpu_ns, u.utime, u.stime, u.rss_kb, u.hwm_kb,
-               (long long)(wall - w->wall0), ddb, d->bad_status, d->errors + d->init_errors,
-               d->last_status);
+        printf(
+            "warm op=%s invocations=%llu cpu_ns=%lld utime=%lld stime=%lld rss_kb=%ld "
+            "hwm_kb=%ld wall_ns=%lld ddb=%llu bad=%llu errors=%llu last_status=%d datagrams=%llu\n",
+            OP_FILES[w->op], done_inv, (long long)u.cpu_ns, u.utime, u.stime, u.rss_kb, u.hwm_kb,
+            (long long)(wall - w->wall0), ddb, d->bad_status, d->errors + d->init_errors,
+            d->last_status, d->datagrams);
         fflush(stdout);
     }
     if (done_inv >= w->total) {
@@ -868,7 +905,8 @@ static int run_ddb(driver *d) {
 
 static void usage_exit(void) {
     fputs("usage: bench_driver cold|warm|ops [--events DIR] [--cpu N] [--runs N] [--next-only] "
-          "[--invocations N] [--every K] [--op NAME] [--rounds N] -- CMD [ARGS...]\n"
+          "[--invocations N] [--every K] [--op NAME] [--rounds N] [--trace none|unsampled|sampled] "
+          "-- CMD [ARGS...]\n"
           "       bench_driver ddb [--port P]\n",
           stderr);
     exit(2);
@@ -880,6 +918,7 @@ int main(int argc, char **argv) {
     const char *mode = argv[1], *events = "tests/bench/events";
     unsigned long long runs = 20, invocations = 20000, every = 10000, rounds = 20;
     int port = 0, cpu = -1, i = 2, op = OP_GET;
+    const char *trace = "unsampled";
     bool next_only = false;
     for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
         if (strcmp(argv[i], "--next-only") == 0) {
@@ -903,6 +942,8 @@ int main(int argc, char **argv) {
             port = atoi(v);
         else if (strcmp(o, "--cpu") == 0)
             cpu = atoi(v);
+        else if (strcmp(o, "--trace") == 0)
+            trace = v;
         else if (strcmp(o, "--op") == 0) {
             for (op = 0; op < EVENT_KINDS && strcmp(v, OP_FILES[op]) != 0; op++)
                 ;
@@ -928,6 +969,14 @@ int main(int argc, char **argv) {
     }
     static driver d;
     driver_init(&d, events, port, need_child);
+    if (strcmp(trace, "sampled") == 0) {
+        d.trace = TRACE_SAMPLED;
+        open_xray(&d);
+    } else if (strcmp(trace, "none") == 0) {
+        d.trace = TRACE_NONE;
+    } else if (strcmp(trace, "unsampled") != 0) {
+        usage_exit();
+    }
     exec_stamp =
         mmap(NULL, sizeof *exec_stamp, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (exec_stamp == MAP_FAILED)
