@@ -15,7 +15,10 @@
 //          (recommended rules, tests/package/redocly.yaml): any problem fails.
 //       4. What no generic validator knows: the IAM policy is the least privilege the issue
 //          asks for, the table and function settings, every API Gateway answer in the problem
-//          shape with CORS headers, every method proxied to the function.
+//          shape with CORS headers, every method proxied to the function; the observability
+//          settings (Lambda drops no log line, the metrics' environment), the seed's alarms and
+//          thresholds by default and the strict ones only with AlarmProfile=strict, the
+//          dashboard resolved to JSON with the function's metrics per operation and X-Ray links.
 //   node tests/package/infra-tool.mjs resolve [--auth NONE|API_KEY|IAM|COGNITO]
 //       Prints the resolved OpenAPI document (JSON).
 //   node tests/package/infra-tool.mjs tables [--table-name NAME]   (the same as scripts/template.mjs tables)
@@ -268,6 +271,145 @@ function checkOpenapiShape(doc, auth) {
   check(`OpenAPI (Auth=${auth}): API Gateway's own answers are problem documents with CORS headers`, gwProblems);
 }
 
+// The alarms (parameter AlarmProfile): the seed's four with its thresholds by default, the
+// stricter ones only with AlarmProfile=strict; every one notifies the topic both ways.
+const SEED_ALARMS = ['FunctionErrorRateAlarm', 'Api5xxRateAlarm', 'TableThrottledRequestsAlarm', 'FunctionDurationAlarm'];
+const STRICT_ALARMS = ['FunctionErrorsAlarm', 'FunctionThrottlesAlarm', 'FunctionDurationP99Alarm', 'Api4xxRateAlarm',
+  'TableSystemErrorsAlarm'];
+
+function checkAlarms(template) {
+  const R = template.Resources;
+  const problems = [];
+  const eq = (a, b, what) => {
+    if (JSON.stringify(a) !== JSON.stringify(b)) problems.push(`${what}: ${JSON.stringify(a)}, expected ${JSON.stringify(b)}`);
+  };
+  const ids = Object.keys(R).filter((id) => R[id].Type === 'AWS::CloudWatch::Alarm');
+  for (const id of ids) {
+    if (![...SEED_ALARMS, ...STRICT_ALARMS].includes(id)) problems.push(`alarm ${id} is in neither the seed nor the strict set`);
+    const a = R[id].Properties || {};
+    eq(a.AlarmActions, [{ Ref: 'AlarmTopic' }], `${id} AlarmActions`);
+    eq(a.OKActions, [{ Ref: 'AlarmTopic' }], `${id} OKActions`);
+    eq(a.TreatMissingData, 'notBreaching', `${id} TreatMissingData`);
+  }
+  for (const id of [...SEED_ALARMS, ...STRICT_ALARMS]) if (!ids.includes(id)) problems.push(`alarm ${id} is missing`);
+  for (const id of SEED_ALARMS) if (R[id]?.Condition) problems.push(`${id} is a seed alarm but has Condition ${R[id].Condition}`);
+  for (const id of STRICT_ALARMS) eq(R[id]?.Condition, 'StrictAlarms', `${id} Condition`);
+  eq(template.Conditions?.StrictAlarms, { 'Fn::Equals': [{ Ref: 'AlarmProfile' }, 'strict'] }, 'condition StrictAlarms');
+  for (const [profile, want] of [['seed', SEED_ALARMS], ['strict', [...SEED_ALARMS, ...STRICT_ALARMS]]]) {
+    const cond = evaluateConditions(template, parameterValues(template, { AlarmProfile: profile }));
+    const active = ids.filter((id) => !R[id].Condition || cond[R[id].Condition]);
+    eq(active.sort(), want.slice().sort(), `alarms with AlarmProfile=${profile}`);
+  }
+
+  // A rate in percent by metric math: IF(total > 0, 100 * part / total, 0), both sums of one period.
+  const rate = (id, namespace, part, total, dimensions, threshold) => {
+    const a = R[id]?.Properties || {};
+    const metrics = a.Metrics || [];
+    const out = metrics.filter((m) => m.ReturnData !== false);
+    const byId = Object.fromEntries(metrics.filter((m) => m.MetricStat).map((m) => [m.Id, m.MetricStat]));
+    const expr = (out[0]?.Expression || '').replace(/\s+/g, ' ').trim();
+    const m = expr.match(/^IF\((\w+) > 0, 100 \* (\w+) \/ (\w+), 0\)$/);
+    if (out.length !== 1 || !m || m[1] !== m[3]) {
+      problems.push(`${id}: expression ${JSON.stringify(expr)}, expected IF(total > 0, 100 * part / total, 0)`);
+      return;
+    }
+    for (const [ref, name] of [[m[2], part], [m[1], total]]) {
+      const st = byId[ref];
+      eq([st?.Metric?.Namespace, st?.Metric?.MetricName, st?.Stat], [namespace, name, 'Sum'], `${id} metric ${ref}`);
+      eq(st?.Metric?.Dimensions, dimensions, `${id} metric ${ref} dimensions`);
+    }
+    if (byId[m[2]]?.Period !== byId[m[1]]?.Period) problems.push(`${id}: ${part} and ${total} over different periods`);
+    if (Object.keys(byId).length !== 2) problems.push(`${id}: ${Object.keys(byId).length} metrics, expected 2`);
+    eq([a.Threshold, a.ComparisonOperator], [threshold, 'GreaterThanThreshold'], `${id} threshold`);
+  };
+  const fnDims = [{ Name: 'FunctionName', Value: { Ref: 'UsersFunction' } }];
+  const apiDims = [{ Name: 'ApiName', Value: R.UsersApi?.Properties?.Name }, { Name: 'Stage', Value: { Ref: 'StageName' } }];
+  if (!R.UsersApi?.Properties?.Name) problems.push('UsersApi has no Name: the API Gateway alarms need it as ApiName');
+  // Seed: function error rate > 5 %, API 5xx rate > 1 %.
+  rate('FunctionErrorRateAlarm', 'AWS/Lambda', 'Errors', 'Invocations', fnDims, 5);
+  rate('Api5xxRateAlarm', 'AWS/ApiGateway', '5XXError', 'Count', apiDims, 1);
+  // Seed: any throttled DynamoDB request (which operations and tables: the check below).
+  const thr = R.TableThrottledRequestsAlarm?.Properties || {};
+  eq((thr.Metrics || []).filter((m) => m.ReturnData !== false).map((m) => m.Expression), ['SUM(METRICS())'],
+    'TableThrottledRequestsAlarm expression');
+  const thrNames = [...new Set((thr.Metrics || []).filter((m) => m.MetricStat).map((m) => m.MetricStat.Metric.MetricName))];
+  eq(thrNames, ['ThrottledRequests'], 'TableThrottledRequestsAlarm metrics');
+  eq([thr.Threshold, thr.ComparisonOperator], [0, 'GreaterThanThreshold'], 'TableThrottledRequestsAlarm threshold');
+  // Seed: duration at 25 s, the function's timeout.
+  const single = (id, namespace, name, stat, dims, threshold, op) => {
+    const a = R[id]?.Properties || {};
+    eq([a.Namespace, a.MetricName, a.Statistic ?? a.ExtendedStatistic, a.Dimensions], [namespace, name, stat, dims], `${id} metric`);
+    eq([a.Threshold, a.ComparisonOperator], [threshold, op], `${id} threshold`);
+  };
+  single('FunctionDurationAlarm', 'AWS/Lambda', 'Duration', 'Maximum', fnDims, 25000, 'GreaterThanOrEqualToThreshold');
+  const timeout = R.UsersFunction?.Properties?.Timeout;
+  if (timeout * 1000 !== 25000) problems.push(`UsersFunction.Timeout ${timeout} s: FunctionDurationAlarm's 25000 ms is the timeout`);
+  // Strict: today's tighter alarms, as they were.
+  single('FunctionErrorsAlarm', 'AWS/Lambda', 'Errors', 'Sum', fnDims, 1, 'GreaterThanOrEqualToThreshold');
+  single('FunctionThrottlesAlarm', 'AWS/Lambda', 'Throttles', 'Sum', fnDims, 1, 'GreaterThanOrEqualToThreshold');
+  single('FunctionDurationP99Alarm', 'AWS/Lambda', 'Duration', 'p99', fnDims, { Ref: 'DurationP99AlarmMs' }, 'GreaterThanThreshold');
+  single('Api4xxRateAlarm', 'AWS/ApiGateway', '4XXError', 'Average',
+    apiDims, 0.25, 'GreaterThanThreshold');
+  const sys = R.TableSystemErrorsAlarm?.Properties || {};
+  eq([...new Set((sys.Metrics || []).filter((m) => m.MetricStat).map((m) => m.MetricStat.Metric.MetricName))], ['SystemErrors'],
+    'TableSystemErrorsAlarm metrics');
+  check('template: the seed\'s alarms by default, the strict ones with AlarmProfile=strict, all to the SNS topic', problems);
+}
+
+// The dashboard, resolved as CloudFormation would: valid JSON, widgets that do not overlap, the
+// function's own metrics (EMF) per operation from the namespace parameter and the stack's
+// Service, with the whole-service line for MetricsDimensions=service, and the X-Ray links.
+const EMF_METRICS = { Latency: ['p50', 'p99'], DynamoDBLatency: ['p99'], DynamoDBRetries: ['Sum'], ClientErrors: ['Sum'],
+  ServerErrors: ['Sum'], ColdStart: ['Sum'] };
+
+function checkDashboard(template) {
+  const problems = [];
+  const namespace = 'Check/Namespace';
+  const params = parameterValues(template, { MetricsNamespace: namespace });
+  const ctx = {
+    params,
+    conditions: evaluateConditions(template, params),
+    attributes: { UsersFunction: 'users-api-UsersFunction-ABC', UsersTable: 'Users', ClaimsTable: 'Users-claims' },
+  };
+  let board;
+  try {
+    board = JSON.parse(resolveIntrinsics(template.Resources.Dashboard?.Properties?.DashboardBody, ctx));
+  } catch (e) {
+    check('template: dashboard', [`the dashboard body does not resolve to JSON: ${e.message}`]);
+    return;
+  }
+  const widgets = board.widgets || [];
+  for (let i = 0; i < widgets.length; i++) {
+    for (let j = i + 1; j < widgets.length; j++) {
+      const [a, b] = [widgets[i], widgets[j]];
+      if (a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height) {
+        problems.push(`widgets ${i} and ${j} overlap`);
+      }
+    }
+    if (widgets[i].x + widgets[i].width > 24) problems.push(`widget ${i} is wider than the dashboard`);
+  }
+  const expressions = widgets.flatMap((w) => (w.properties?.metrics || []).flat())
+    .filter((m) => m && typeof m === 'object' && m.expression).map((m) => m.expression);
+  const stack = PSEUDO['AWS::StackName'];
+  for (const [metric, stats] of Object.entries(EMF_METRICS)) {
+    for (const stat of stats) {
+      for (const schema of [`{"${namespace}",Operation,Service}`, `{"${namespace}",Service}`]) {
+        const want = `SEARCH('${schema} MetricName="${metric}" Service="${stack}"', '${stat}', 60)`;
+        if (!expressions.includes(want)) problems.push(`no graph of ${want}`);
+      }
+    }
+  }
+  const ids = widgets.flatMap((w) => (w.properties?.metrics || []).flat()).filter((m) => m?.id).map((m) => m.id);
+  for (const id of new Set(ids)) if (ids.filter((x) => x === id).length > 1) problems.push(`metric id ${id} used twice`);
+  const text = widgets.filter((w) => w.type === 'text').map((w) => w.properties?.markdown || '').join('\n');
+  const region = PSEUDO['AWS::Region'];
+  for (const view of ['xray:service-map/map', 'xray:traces/query']) {
+    const url = `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#${view}`;
+    if (!text.includes(`(${url})`)) problems.push(`no link to ${url}`);
+  }
+  check('template: dashboard (EMF metrics per operation, X-Ray links)', problems);
+}
+
 function checkTemplateRules(template) {
   const R = template.Resources;
   let problems = [];
@@ -281,14 +423,45 @@ function checkTemplateRules(template) {
   if (!(fn.Timeout <= 29)) problems.push(`UsersFunction.Timeout ${fn.Timeout} is over 29 s`);
   eq(fn.Tracing, 'Active', 'UsersFunction.Tracing');
   eq(fn.LoggingConfig?.LogFormat, 'JSON', 'UsersFunction.LoggingConfig.LogFormat');
-  eq(Object.keys(fn.Environment?.Variables || {}).sort(), ['ALLOWED_ORIGINS', 'LOG_LEVEL', 'USERS_CLAIMS_TABLE', 'USERS_TABLE'],
-    'environment');
-  eq(fn.Environment?.Variables?.USERS_TABLE, { Ref: 'UsersTable' }, 'USERS_TABLE');
-  eq(fn.Environment?.Variables?.USERS_CLAIMS_TABLE, { Ref: 'ClaimsTable' }, 'USERS_CLAIMS_TABLE');
+  const env = fn.Environment?.Variables || {};
+  eq(Object.keys(env).sort(), ['ALLOWED_ORIGINS', 'LOG_LEVEL', 'METRICS_DIMENSIONS', 'METRICS_NAMESPACE', 'SERVICE_NAME',
+    'USERS_CLAIMS_TABLE', 'USERS_TABLE'], 'environment');
+  eq(env.USERS_TABLE, { Ref: 'UsersTable' }, 'USERS_TABLE');
+  eq(env.USERS_CLAIMS_TABLE, { Ref: 'ClaimsTable' }, 'USERS_CLAIMS_TABLE');
   eq(template.Parameters.Runtime?.AllowedValues, ['provided.al2023', 'provided.al2'], 'Runtime values');
   eq(template.Parameters.Runtime?.Default, 'provided.al2023', 'Runtime default');
   eq(template.Parameters.Architecture?.AllowedValues, ['x86_64'], 'Architecture values (arm64 is not built)');
   if (fn.Policies) problems.push('UsersFunction has Policies: the explicit role is the whole of its permissions');
+  check('template: function settings', problems);
+
+  // Observability (docs/decisions.md, "Observability: logs, metrics, traces"): the binary
+  // filters its own lines by LOG_LEVEL and always writes the invocation line with its metrics;
+  // Lambda's filter would give that line INFO and drop it below a higher level, so Lambda's
+  // application log level stays at DEBUG.
+  problems = [];
+  eq(fn.LoggingConfig?.ApplicationLogLevel, 'DEBUG', 'UsersFunction.LoggingConfig.ApplicationLogLevel (Lambda must drop no line)');
+  eq(env.LOG_LEVEL, { Ref: 'LogLevel' }, 'LOG_LEVEL');
+  eq(env.METRICS_NAMESPACE, { Ref: 'MetricsNamespace' }, 'METRICS_NAMESPACE');
+  eq(env.METRICS_DIMENSIONS, { Ref: 'MetricsDimensions' }, 'METRICS_DIMENSIONS');
+  eq(env.SERVICE_NAME, { Ref: 'AWS::StackName' }, 'SERVICE_NAME');
+  const P = template.Parameters;
+  eq([P.MetricsNamespace?.Type, P.MetricsNamespace?.Default], ['String', 'UsersApi'], 'MetricsNamespace');
+  eq([P.MetricsDimensions?.Default, P.MetricsDimensions?.AllowedValues], ['operation', ['operation', 'service']], 'MetricsDimensions');
+  eq([P.AlarmProfile?.Default, P.AlarmProfile?.AllowedValues], ['seed', ['seed', 'strict']], 'AlarmProfile');
+  eq([P.LogLevel?.Default, P.LogLevel?.AllowedValues], ['INFO', ['DEBUG', 'INFO', 'WARN', 'ERROR']], 'LogLevel');
+  const nsPattern = new RegExp(P.MetricsNamespace?.AllowedPattern ?? '^$');
+  for (const ok of ['UsersApi', 'Team/Users API', 'users_api-2.prod']) if (!nsPattern.test(ok)) problems.push(`MetricsNamespace refuses ${ok}`);
+  for (const bad of ['', ' UsersApi', 'a"b', 'x'.repeat(256)]) if (nsPattern.test(bad)) problems.push(`MetricsNamespace allows ${JSON.stringify(bad)}`);
+  // Every parameter in exactly one group of the console's form.
+  const grouped = (template.Metadata?.['AWS::CloudFormation::Interface']?.ParameterGroups || []).flatMap((g) => g.Parameters);
+  for (const name of Object.keys(P)) {
+    const n = grouped.filter((g) => g === name).length;
+    if (n !== 1) problems.push(`parameter ${name} is in ${n} parameter groups, expected 1`);
+  }
+  for (const name of grouped) if (!(name in P)) problems.push(`parameter group names ${name}, which is no parameter`);
+  check('template: logs, metrics and traces settings, parameter groups', problems);
+
+  problems = [];
 
   // Both tables (docs/decisions.md, "Phase 2: the tables"): retained, protected, on demand.
   const tables = { UsersTable: 'userId', ClaimsTable: 'pk' };
@@ -325,7 +498,7 @@ function checkTemplateRules(template) {
   const pattern = template.Parameters.TableName?.AllowedPattern || '';
   const longest = Number((pattern.match(/\{3,(\d+)\}\$$/) || [])[1]);
   if (!(longest + '-claims'.length <= 255)) problems.push(`TableName allows ${longest} characters: ${longest}-claims is over 255`);
-  check('template: function and table settings', problems);
+  check('template: tables', problems);
 
   // Least privilege: which actions on which resources, statement by statement.
   problems = [];
@@ -356,14 +529,8 @@ function checkTemplateRules(template) {
   }
   check('template: least-privilege execution role', iam);
 
+  checkAlarms(template);
   const alarms = Object.values(R).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-  const metrics = alarms.flatMap((a) => [a.Properties.MetricName, ...(a.Properties.Metrics || []).map((m) => m.MetricStat?.Metric?.MetricName)])
-    .filter(Boolean);
-  const missing = ['Errors', 'Throttles', 'Duration', '5XXError', '4XXError', 'ThrottledRequests', 'SystemErrors']
-    .filter((m) => !metrics.includes(m));
-  const noAction = alarms.filter((a) => JSON.stringify(a.Properties.AlarmActions) !== JSON.stringify([{ Ref: 'AlarmTopic' }]));
-  check('template: alarms on the required metrics, all to the SNS topic', [
-    ...missing.map((m) => `no alarm on ${m}`), ...noAction.map(() => 'an alarm without the topic as its action')]);
 
   // DynamoDB's per-operation metrics: every operation the function (or the back-fill) makes on
   // each table is summed by an alarm, and the dashboard shows every table.
@@ -388,7 +555,9 @@ function checkTemplateRules(template) {
   const board = JSON.stringify(R.Dashboard?.Properties?.DashboardBody ?? '');
   for (const table of Object.keys(tables)) if (!board.includes(`\${${table}}`)) unwatched.push(`the dashboard does not show ${table}`);
   if (!board.includes('emailLower-index')) unwatched.push('the dashboard does not show the email index');
-  check('template: every table\'s DynamoDB errors and throttles alarmed, every table on the dashboard', unwatched);
+  check('template: every table\'s DynamoDB throttles (and, strict, errors) alarmed, every table on the dashboard', unwatched);
+
+  checkDashboard(template);
 
   const outputs = Object.keys(template.Outputs || {});
   check('template: outputs', ['ApiUrl', 'FunctionName', 'FunctionArn', 'TableName', 'TableArn', 'ClaimsTableName', 'ClaimsTableArn']
