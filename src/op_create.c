@@ -93,11 +93,12 @@ static json_t *transact_items(op_ctx *h, creation *c) {
 static ua_status cancelled(op_ctx *h, const creation *c, const ddb_reply *reply) {
     idempotency_record r;
     if (c->key->present && ddb_txn_condition_failed(reply->body, c->at_record)) {
-        if (!idempotency_record_read(ddb_txn_old_item(reply->body, c->at_record), &r))
-            return op_internal_error(h);
-        if (strcmp(r.request_hash, c->hash) == 0)
+        bool readable = idempotency_record_read(ddb_txn_old_item(reply->body, c->at_record), &r);
+        if (readable && strcmp(r.request_hash, c->hash) == 0)
             return replay(h, &r);
-        op_reset_answer(h);
+        op_reset_answer(h); /* the 201 built before the write: none of it may stay */
+        if (!readable)
+            return op_internal_error(h);
         return op_problem(h, 422, "IDEMPOTENCY_KEY_REUSED",
                           "This Idempotency-Key was used with another request in the last 24 "
                           "hours");

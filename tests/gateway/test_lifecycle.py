@@ -157,7 +157,7 @@ def test_smoke_kill_and_sigterm():
                                capture_output=True, text=True, timeout=300)
         expect(smoke.returncode == 0,
                "smoke.sh failed:\n%s%s" % (smoke.stdout[-3000:], smoke.stderr[-2000:]))
-        expect("all 13 steps passed" in smoke.stdout, smoke.stdout[-500:])
+        expect("all 17 steps passed" in smoke.stdout, smoke.stdout[-500:])
 
         victim = bootstrap[0]
         os.kill(victim, signal.SIGKILL)
