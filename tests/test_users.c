@@ -405,7 +405,7 @@ static void test_create_happy_path(void **state) {
     const json_t *items = transaction_at(x, 0, CREATE_TOKEN, 2);
     expect_member(json_array_get(items, 0), "Put",
                   "{\"TableName\":\"" TABLE "\",\"Item\":" CREATE_ITEM ","
-                  "\"ConditionExpression\":\"attribute_not_exists(userId)\"}");
+                  "\"ConditionExpression\":\"attribute_not_exists(userId)\"," ALL_OLD "}");
     expect_member(json_array_get(items, 1), "Put", CLAIM_PUT("ada@example.com", ID));
 }
 
@@ -477,6 +477,36 @@ static void test_create_after_lost_answer(void **state) {
     expect_problem(x, 409, "EMAIL_TAKEN");
     assert_null(resp_header(x, "Location"));
     assert_int_equal(x->ddb.n_calls, 1);
+}
+
+/* Should DynamoDB have forgotten the client token, the retry of an applied create meets its
+ * own user: the write token in the ALL_OLD item proves it, and the create answers 201. The same
+ * item without a lost answer, or with another token, proves nothing: 500. */
+static void test_create_meets_its_own_user(void **state) {
+    t *x = *state;
+    req(x, "POST", "/users");
+    json_body(x, "{\"name\":\"  Ada Lovelace\\t\",\"email\":\" Ada@Example.com \",\"age\":36}");
+    push_cancelled(x, "[" R_FAILED_WITH(CREATE_ITEM) "," R_NONE "]");
+    x->ddb.replies[0].maybe_applied = true;
+    run(x);
+    assert_int_equal(x->resp.status, 201);
+    expect_body(x, CREATED_BODY);
+    assert_string_equal(resp_header(x, "Location"), "/users/" ID);
+    assert_string_equal(resp_header(x, "ETag"), "\"1\"");
+
+    for (int lost = 0; lost < 2; lost++) {
+        fake_ddb_free(&x->ddb);
+        x->ids.counter = 0;
+        req(x, "POST", "/users");
+        json_body(x, "{\"name\":\"  Ada Lovelace\\t\",\"email\":\" Ada@Example.com \",\"age\":36}");
+        /* lost: the item holds another request's token; not lost: nothing was applied */
+        push_cancelled(x, lost ? "[" R_FAILED_WITH(CLAIM("x", ID2)) "," R_NONE "]"
+                               : "[" R_FAILED_WITH(CREATE_ITEM) "," R_NONE "]");
+        x->ddb.replies[0].maybe_applied = lost;
+        run(x);
+        expect_problem(x, 500, "INTERNAL");
+        assert_null(resp_header(x, "Location"));
+    }
 }
 
 /* Someone else's item under our new id cannot be reported as our creation. */
@@ -564,7 +594,7 @@ static void test_create_with_key_records_the_answer(void **state) {
     /* The user and its claim follow, as without a key. */
     expect_member(json_array_get(items, 1), "Put",
                   "{\"TableName\":\"" TABLE "\",\"Item\":" CREATE_ITEM ","
-                  "\"ConditionExpression\":\"attribute_not_exists(userId)\"}");
+                  "\"ConditionExpression\":\"attribute_not_exists(userId)\"," ALL_OLD "}");
     expect_member(json_array_get(items, 2), "Put", CLAIM_PUT("ada@example.com", ID));
 }
 
@@ -2358,6 +2388,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_create_without_age, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_email_taken, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_after_lost_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_meets_its_own_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_collision_is_internal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_with_key_records_the_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotency_hash_is_of_the_fields, setup, teardown),
