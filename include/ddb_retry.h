@@ -15,8 +15,10 @@
 
 /* Whether an HTTP status and error type are retried: 5xx, 429, and the throttling and
  * server-error types (ProvisionedThroughputExceededException, ThrottlingException,
- * RequestLimitExceeded, InternalServerError, ServiceUnavailable). error_type (borrowed) may be
- * NULL. */
+ * RequestLimitExceeded, InternalServerError, ServiceUnavailable) and the passing transaction
+ * faults (TransactionConflictException, TransactionInProgressException). A
+ * TransactionCanceledException is not among them: ddb_txn_judge reads its reasons.
+ * error_type (borrowed) may be NULL. */
 bool ddb_is_retryable(long http_status, const char *error_type);
 
 /* Full-jitter backoff before retry number attempt (1 = first retry): uniform in

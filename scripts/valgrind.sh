@@ -34,7 +34,8 @@ vg=(valgrind --leak-check=full --show-leak-kinds=definite --errors-for-leak-kind
 # ---- 1. Unit tests ----
 units=(test_apigw test_jparse test_users test_validate test_router test_sigv4 test_log test_runtime
   test_ddb_retry test_ddb_value test_cors test_problem test_api test_json_arena
-  test_http_fields test_user_item test_user_expr test_user_list test_page_token test_span test_codec)
+  test_http_fields test_user_item test_user_expr test_user_list test_page_token test_span test_codec
+  test_ddb_txn test_email_claim test_idempotency)
 export USERS_TESTDATA=${USERS_TESTDATA:-$(cd .. && pwd)/shared/testdata}
 for t in "${units[@]}"; do
   [ -x "$build/tests/$t" ] || die "no unit test $t in $build/tests"

@@ -72,10 +72,11 @@ static json_t *transact_items(op_ctx *h, creation *c) {
                                                          h->deps->now_ms(h->deps->clock_ctx))) == 0;
     }
     c->at_user = n++;
-    ok = ok &&
-         json_array_append_new(
-             items, json_pack("{s:{s:s, s:O, s:s}}", "Put", "TableName", h->deps->table, "Item",
-                              c->item, "ConditionExpression", "attribute_not_exists(userId)")) == 0;
+    ok = ok && json_array_append_new(
+                   items,
+                   json_pack("{s:{s:s, s:O, s:s, s:s}}", "Put", "TableName", h->deps->table, "Item",
+                             c->item, "ConditionExpression", "attribute_not_exists(userId)",
+                             "ReturnValuesOnConditionCheckFailure", "ALL_OLD")) == 0;
     c->at_claim = n++;
     ok = ok &&
          json_array_append_new(items, email_claim_put(h->deps->claims_table, lower, c->id)) == 0;
@@ -93,19 +94,24 @@ static json_t *transact_items(op_ctx *h, creation *c) {
 static ua_status cancelled(op_ctx *h, const creation *c, const ddb_reply *reply) {
     idempotency_record r;
     if (c->key->present && ddb_txn_condition_failed(reply->body, c->at_record)) {
-        if (!idempotency_record_read(ddb_txn_old_item(reply->body, c->at_record), &r))
-            return op_internal_error(h);
-        if (strcmp(r.request_hash, c->hash) == 0)
+        bool readable = idempotency_record_read(ddb_txn_old_item(reply->body, c->at_record), &r);
+        if (readable && strcmp(r.request_hash, c->hash) == 0)
             return replay(h, &r);
-        op_reset_answer(h);
+        op_reset_answer(h); /* the 201 built before the write: none of it may stay */
+        if (!readable)
+            return op_internal_error(h);
         return op_problem(h, 422, "IDEMPOTENCY_KEY_REUSED",
                           "This Idempotency-Key was used with another request in the last 24 "
                           "hours");
     }
+    /* A retry that met this request's own applied create, should DynamoDB have forgotten the
+     * client token (it remembers it ten minutes): the user's write token proves it, and the
+     * answer built before the write stands. (The claim's condition lets its owner through,
+     * so only the user's condition can fail then.) */
+    if (ddb_txn_condition_failed(reply->body, c->at_user) &&
+        op_written_by_this_request(h, reply, ddb_txn_old_item(reply->body, c->at_user)))
+        return UA_OK;
     if (ddb_txn_condition_failed(reply->body, c->at_claim)) {
-        const char *owner = email_claim_owner(ddb_txn_old_item(reply->body, c->at_claim));
-        if (reply->maybe_applied && owner && strcmp(owner, c->id) == 0)
-            return UA_OK; /* the answer built before the write stands */
         op_reset_answer(h);
         return op_email_taken(h);
     }

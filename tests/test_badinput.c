@@ -42,12 +42,14 @@
 #define WITH_AGE(v)   "{" NAME_OK "," EMAIL_OK ",\"age\":" v "}"
 #define NUL_BODY      "{\"name\":\"A\0da\"," EMAIL_OK "}" /* a raw NUL byte inside */
 
-/* DynamoDB's replies for the cases that get that far. */
+/* DynamoDB's replies for the cases that get that far: a create's transaction (CREATED), a
+ * read, an update, a page of the list or of the lookup, and a delete's transaction (DELETED),
+ * which follows its read (GOT). */
 #define STORED                                                                                     \
     "{\"userId\":{\"S\":\"" ID "\"},\"name\":{\"S\":\"Ada\"},\"email\":{\"S\":\"a@b.co\"},"        \
     "\"emailLower\":{\"S\":\"a@b.co\"},\"createdAt\":{\"S\":\"2026-11-24T12:34:56.789Z\"},"        \
     "\"updatedAt\":{\"S\":\"2026-11-24T12:34:56.789Z\"},\"version\":{\"N\":\"2\"}}"
-#define PUT_OK  "{}"
+#define CREATED "{}"
 #define GOT     "{\"Item\":" STORED "}"
 #define UPDATED "{\"Attributes\":" STORED "}"
 #define PAGE    "{\"Items\":[" STORED "],\"Count\":1}"
@@ -95,16 +97,21 @@ typedef struct bad_case {
     size_t body_len; /* 0: strlen(body) */
     bool b64;        /* send the body base64-encoded (how bytes that are not UTF-8 arrive) */
     gen g;
-    const char *event; /* a whole event instead of the fields above */
-    const char *ddb;   /* DynamoDB's reply, when the request must get that far; else no call */
-    int status;        /* 0: not an event, answered with an invocation error */
+    const char *event;    /* a whole event instead of the fields above */
+    const char *ddb;      /* DynamoDB's reply, when the request must get that far; else no call */
+    const char *ddb_then; /* the reply to a second call (a delete's transaction), if any */
+    int status;           /* 0: not an event, answered with an invocation error */
     const char *code;
     const char *field; /* the first errors[].field, for VALIDATION_FAILED */
     int n_errors;      /* errors[] length when checked */
 } bad_case;
 
 #define JSON_CT "{\"Content-Type\":[\"application/json\"]}"
-#define CT(v)   "{\"Content-Type\":[\"" v "\"]}"
+/* A JSON create's headers with Idempotency-Key v (JSON string content). */
+#define KEY_HEADER(v) "{\"Content-Type\":[\"application/json\"],\"Idempotency-Key\":[\"" v "\"]}"
+#define KEY_16        "kkkkkkkkkkkkkkkk"
+#define KEY_128       KEY_16 KEY_16 KEY_16 KEY_16 KEY_16 KEY_16 KEY_16 KEY_16
+#define CT(v)         "{\"Content-Type\":[\"" v "\"]}"
 
 /* clang-format off */
 static const bad_case cases[] = {
@@ -177,9 +184,9 @@ static const bad_case cases[] = {
     {"v2 Content-Type comma-joined", .v = 2, .method = "POST", .path = "/users", .headers = "{\"content-type\":[\"application/json\",\"application/json\"]}", .body = VALID, .status = 415, .code = "UNSUPPORTED_MEDIA_TYPE"},
     {"415 before 413", .method = "POST", .path = "/users", .headers = CT("text/plain"), .g = GEN_BODY_16385, .status = 415, .code = "UNSUPPORTED_MEDIA_TYPE"},
     {"415 before bad JSON", .method = "PATCH", .path = "/users/" ID, .headers = CT("text/json"), .body = "{", .status = 415, .code = "UNSUPPORTED_MEDIA_TYPE"},
-    {"upper-case type", .method = "POST", .path = "/users", .headers = CT("APPLICATION/JSON"), .body = VALID, .ddb = PUT_OK, .status = 201},
-    {"quoted UTF-8 charset", .method = "POST", .path = "/users", .headers = CT("application/json; charset=\\\"UTF-8\\\""), .body = VALID, .ddb = PUT_OK, .status = 201},
-    {"mixed-case header name", .method = "POST", .path = "/users", .headers = "{\"cOnTeNt-TyPe\":[\"application/json;charset=utf-8\"]}", .body = VALID, .ddb = PUT_OK, .status = 201},
+    {"upper-case type", .method = "POST", .path = "/users", .headers = CT("APPLICATION/JSON"), .body = VALID, .ddb = CREATED, .status = 201},
+    {"quoted UTF-8 charset", .method = "POST", .path = "/users", .headers = CT("application/json; charset=\\\"UTF-8\\\""), .body = VALID, .ddb = CREATED, .status = 201},
+    {"mixed-case header name", .method = "POST", .path = "/users", .headers = "{\"cOnTeNt-TyPe\":[\"application/json;charset=utf-8\"]}", .body = VALID, .ddb = CREATED, .status = 201},
     {"merge-patch on PATCH", .method = "PATCH", .path = "/users/" ID, .headers = CT("application/merge-patch+json"), .body = "{\"age\":null}", .ddb = UPDATED, .status = 200},
 
     /* ---- Size: 16,384 bytes pass, 16,385 are 413, before JSON ---- */
@@ -188,8 +195,8 @@ static const bad_case cases[] = {
     {"16385 bytes on PUT", .method = "PUT", .path = "/users/" ID, .g = GEN_BODY_16385, .status = 413, .code = "PAYLOAD_TOO_LARGE"},
     {"10 MB body", .method = "POST", .path = "/users", .g = GEN_BODY_10MB, .status = 413, .code = "PAYLOAD_TOO_LARGE"},
     {"413 before bad JSON", .method = "POST", .path = "/users", .g = GEN_GARBAGE_20000, .status = 413, .code = "PAYLOAD_TOO_LARGE"},
-    {"16384 bytes", .method = "POST", .path = "/users", .g = GEN_BODY_16384, .ddb = PUT_OK, .status = 201},
-    {"16384 bytes base64", .method = "POST", .path = "/users", .b64 = true, .g = GEN_BODY_16384, .ddb = PUT_OK, .status = 201},
+    {"16384 bytes", .method = "POST", .path = "/users", .g = GEN_BODY_16384, .ddb = CREATED, .status = 201},
+    {"16384 bytes base64", .method = "POST", .path = "/users", .b64 = true, .g = GEN_BODY_16384, .ddb = CREATED, .status = 201},
 
     /* ---- Bodies that are not a JSON object: 400 INVALID_JSON ---- */
     {"empty body", .method = "POST", .path = "/users", .body = "", .status = 400, .code = "INVALID_JSON"},
@@ -308,15 +315,15 @@ static const bad_case cases[] = {
     {"every field wrong", .method = "POST", .path = "/users", .body = "{\"name\":\"\",\"email\":\"x\",\"age\":-1}", .status = 400, .code = "VALIDATION_FAILED", .field = "name", .n_errors = 3},
     {"empty object on update", .method = "PATCH", .path = "/users/" ID, .body = "{}", .status = 400, .code = "VALIDATION_FAILED", .field = "body", .n_errors = 1},
     {"only unknown on update", .method = "PUT", .path = "/users/" ID, .body = "{\"foo\":1}", .status = 400, .code = "VALIDATION_FAILED", .field = "foo", .n_errors = 2},
-    {"name 100 code points", .method = "POST", .path = "/users", .g = GEN_NAME_100, .ddb = PUT_OK, .status = 201},
-    {"name trimmed of blanks", .method = "POST", .path = "/users", .body = WITH_NAME("\"\\n\\t Ada \\r\\n\""), .ddb = PUT_OK, .status = 201},
-    {"name with C1 control", .method = "POST", .path = "/users", .body = WITH_NAME("\"Ada\\u0085\""), .ddb = PUT_OK, .status = 201},
-    {"name with emoji", .method = "POST", .path = "/users", .body = WITH_NAME("\"Ada \\ud83d\\ude00\""), .ddb = PUT_OK, .status = 201},
-    {"email local 64 octets", .method = "POST", .path = "/users", .g = GEN_LOCAL_64, .ddb = PUT_OK, .status = 201},
-    {"email trimmed", .method = "POST", .path = "/users", .body = WITH_EMAIL("\"  Ada@Example.COM \""), .ddb = PUT_OK, .status = 201},
-    {"age -0", .method = "POST", .path = "/users", .body = WITH_AGE("-0"), .ddb = PUT_OK, .status = 201},
-    {"age 0", .method = "POST", .path = "/users", .body = WITH_AGE("0"), .ddb = PUT_OK, .status = 201},
-    {"age 150", .method = "POST", .path = "/users", .body = WITH_AGE("150"), .ddb = PUT_OK, .status = 201},
+    {"name 100 code points", .method = "POST", .path = "/users", .g = GEN_NAME_100, .ddb = CREATED, .status = 201},
+    {"name trimmed of blanks", .method = "POST", .path = "/users", .body = WITH_NAME("\"\\n\\t Ada \\r\\n\""), .ddb = CREATED, .status = 201},
+    {"name with C1 control", .method = "POST", .path = "/users", .body = WITH_NAME("\"Ada\\u0085\""), .ddb = CREATED, .status = 201},
+    {"name with emoji", .method = "POST", .path = "/users", .body = WITH_NAME("\"Ada \\ud83d\\ude00\""), .ddb = CREATED, .status = 201},
+    {"email local 64 octets", .method = "POST", .path = "/users", .g = GEN_LOCAL_64, .ddb = CREATED, .status = 201},
+    {"email trimmed", .method = "POST", .path = "/users", .body = WITH_EMAIL("\"  Ada@Example.COM \""), .ddb = CREATED, .status = 201},
+    {"age -0", .method = "POST", .path = "/users", .body = WITH_AGE("-0"), .ddb = CREATED, .status = 201},
+    {"age 0", .method = "POST", .path = "/users", .body = WITH_AGE("0"), .ddb = CREATED, .status = 201},
+    {"age 150", .method = "POST", .path = "/users", .body = WITH_AGE("150"), .ddb = CREATED, .status = 201},
     {"age null on update", .method = "PATCH", .path = "/users/" ID, .body = "{\"age\":null}", .ddb = UPDATED, .status = 200},
 
     /* ---- If-Match ---- */
@@ -329,8 +336,9 @@ static const bad_case cases[] = {
     {"If-Match seventeen tags", .method = "DELETE", .path = "/users/" ID, .g = GEN_IF_MATCH_17, .status = 400, .code = "VALIDATION_FAILED", .field = "If-Match"},
     {"If-Match with a CR", .method = "DELETE", .path = "/users/" ID, .headers = "{\"If-Match\":[\"\\\"2\\\"\\r\"]}", .status = 400, .code = "VALIDATION_FAILED", .field = "If-Match"},
     {"If-Match and a bad field", .method = "PATCH", .path = "/users/" ID, .headers = "{\"Content-Type\":[\"application/json\"],\"IF-MATCH\":[\"nope\"]}", .body = "{\"age\":-3}", .status = 400, .code = "VALIDATION_FAILED", .field = "age", .n_errors = 2},
-    {"If-Match repeated tags", .method = "DELETE", .path = "/users/" ID, .headers = "{\"If-Match\":[\"\\\"1\\\"\",\"\\\"2\\\"\"]}", .ddb = DELETED, .status = 200},
-    {"If-Match on create is ignored", .method = "POST", .path = "/users", .headers = "{\"Content-Type\":[\"application/json\"],\"If-Match\":[\"nonsense\"]}", .body = VALID, .ddb = PUT_OK, .status = 201},
+    {"If-Match repeated tags", .method = "DELETE", .path = "/users/" ID, .headers = "{\"If-Match\":[\"\\\"1\\\"\",\"\\\"2\\\"\"]}", .ddb = GOT, .ddb_then = DELETED, .status = 200},
+    {"If-Match no longer the version", .method = "DELETE", .path = "/users/" ID, .headers = "{\"If-Match\":[\"\\\"1\\\"\"]}", .ddb = GOT, .status = 412, .code = "PRECONDITION_FAILED"},
+    {"If-Match on create is ignored", .method = "POST", .path = "/users", .headers = "{\"Content-Type\":[\"application/json\"],\"If-Match\":[\"nonsense\"]}", .body = VALID, .ddb = CREATED, .status = 201},
 
     /* ---- List: limit and nextToken ---- */
     {"limit 0", .method = "GET", .path = "/users", .query = "{\"limit\":[\"0\"]}", .status = 400, .code = "VALIDATION_FAILED", .field = "limit"},
@@ -364,10 +372,38 @@ static const bad_case cases[] = {
     {"limit 007", .method = "GET", .path = "/users", .query = "{\"limit\":[\"007\"]}", .ddb = PAGE, .status = 200},
     {"limit null", .event = "{\"httpMethod\":\"GET\",\"path\":\"/users\",\"queryStringParameters\":{\"limit\":null},\"multiValueQueryStringParameters\":{\"limit\":null}}", .ddb = PAGE, .status = 200},
     {"v2 limit percent-encoded", .v = 2, .method = "GET", .path = "/users", .query = "limit=%31%30", .ddb = PAGE, .status = 200},
-    {"unknown parameters", .v = 2, .method = "GET", .path = "/users", .query = "email=a%40b.co&foo&=x&&", .ddb = PAGE, .status = 200},
+    {"unknown parameters", .v = 2, .method = "GET", .path = "/users", .query = "foo&=x&&Email=x", .ddb = PAGE, .status = 200},
     {"nextToken the API issued", .method = "GET", .path = "/users", .query = "{\"nextToken\":[\"" TOKEN_OK "\"]}", .ddb = PAGE, .status = 200},
     {"nextToken of the same key with blanks", .method = "GET", .path = "/users", .query = "{\"nextToken\":[\"" TOKEN_BLANKS "\"]}", .ddb = PAGE, .status = 200},
     {"nextToken of the same key escaped", .method = "GET", .path = "/users", .query = "{\"nextToken\":[\"" TOKEN_ESCAPED "\"]}", .ddb = PAGE, .status = 200},
+
+    /* ---- Lookup by email (phase 2): the address by the create's rules, one page ---- */
+    {"email lookup", .v = 2, .method = "GET", .path = "/users", .query = "email=%20Ada%40Example.COM&foo", .ddb = PAGE, .status = 200},
+    {"email lookup with a limit", .method = "GET", .path = "/users", .query = "{\"email\":[\"a@b.co\"],\"limit\":[\"1\"]}", .ddb = PAGE, .status = 200},
+    {"email not an address", .method = "GET", .path = "/users", .query = "{\"email\":[\"nope\"]}", .status = 400, .code = "VALIDATION_FAILED", .field = "email", .n_errors = 1},
+    {"email empty", .v = 2, .method = "GET", .path = "/users", .query = "email=", .status = 400, .code = "VALIDATION_FAILED", .field = "email"},
+    {"email blank", .method = "GET", .path = "/users", .query = "{\"email\":[\"   \"]}", .status = 400, .code = "VALIDATION_FAILED", .field = "email"},
+    {"email repeated", .method = "GET", .path = "/users", .query = "{\"email\":[\"a@b.co\",\"a@b.co\"]}", .status = 400, .code = "VALIDATION_FAILED", .field = "email"},
+    {"v2 email encoded NUL", .v = 2, .method = "GET", .path = "/users", .query = "email=a%00%40b.co", .status = 400, .code = "VALIDATION_FAILED", .field = "email"},
+    {"v2 email bad UTF-8", .v = 2, .method = "GET", .path = "/users", .query = "email=%ff%40b.co", .status = 400, .code = "VALIDATION_FAILED", .field = "email"},
+    {"v2 email two addresses", .v = 2, .method = "GET", .path = "/users", .query = "email=a%40b.co,c%40d.co", .status = 400, .code = "VALIDATION_FAILED", .field = "email"},
+    {"email query null is no lookup", .event = "{\"httpMethod\":\"GET\",\"path\":\"/users\",\"queryStringParameters\":{\"email\":null},\"multiValueQueryStringParameters\":{\"email\":[null]}}", .ddb = PAGE, .status = 200},
+    {"email with nextToken", .method = "GET", .path = "/users", .query = "{\"email\":[\"a@b.co\"],\"nextToken\":[\"" TOKEN_OK "\"]}", .status = 400, .code = "VALIDATION_FAILED", .field = "nextToken", .n_errors = 1},
+    {"email and limit both bad", .method = "GET", .path = "/users", .query = "{\"limit\":[\"0\"],\"email\":[\"x\"]}", .status = 400, .code = "VALIDATION_FAILED", .field = "limit", .n_errors = 2},
+
+    /* ---- Idempotency-Key (phase 2): one line of 1..128 printable ASCII, on POST ---- */
+    {"Idempotency-Key empty", .method = "POST", .path = "/users", .headers = KEY_HEADER(""), .body = VALID, .status = 400, .code = "VALIDATION_FAILED", .field = "Idempotency-Key", .n_errors = 1},
+    {"Idempotency-Key 129 characters", .method = "POST", .path = "/users", .headers = KEY_HEADER(KEY_128 "k"), .body = VALID, .status = 400, .code = "VALIDATION_FAILED", .field = "Idempotency-Key"},
+    {"Idempotency-Key with a tab", .method = "POST", .path = "/users", .headers = KEY_HEADER("a\\tb"), .body = VALID, .status = 400, .code = "VALIDATION_FAILED", .field = "Idempotency-Key"},
+    {"Idempotency-Key with DEL", .method = "POST", .path = "/users", .headers = KEY_HEADER("a\\u007fb"), .body = VALID, .status = 400, .code = "VALIDATION_FAILED", .field = "Idempotency-Key"},
+    {"Idempotency-Key not ASCII", .method = "POST", .path = "/users", .headers = KEY_HEADER("caf\\u00e9"), .body = VALID, .status = 400, .code = "VALIDATION_FAILED", .field = "Idempotency-Key"},
+    {"Idempotency-Key holding a NUL is dropped with the event's other such values", .event = "{\"httpMethod\":\"POST\",\"path\":\"/users\",\"headers\":{\"Content-Type\":\"application/json\",\"Idempotency-Key\":\"a\\u0000b\"},\"body\":\"{\\\"name\\\":\\\"Ada\\\",\\\"email\\\":\\\"a@b.co\\\"}\"}", .ddb = CREATED, .status = 201},
+    {"Idempotency-Key repeated", .method = "POST", .path = "/users", .headers = "{\"Content-Type\":[\"application/json\"],\"Idempotency-Key\":[\"k\",\"k\"]}", .body = VALID, .status = 400, .code = "VALIDATION_FAILED", .field = "Idempotency-Key"},
+    {"Idempotency-Key and a bad field", .method = "POST", .path = "/users", .headers = KEY_HEADER(""), .body = WITH_AGE("-1"), .status = 400, .code = "VALIDATION_FAILED", .field = "age", .n_errors = 2},
+    {"Idempotency-Key after 415", .method = "POST", .path = "/users", .headers = "{\"Content-Type\":[\"text/plain\"],\"Idempotency-Key\":[\"\"]}", .body = VALID, .status = 415, .code = "UNSUPPORTED_MEDIA_TYPE"},
+    {"Idempotency-Key 128 characters", .method = "POST", .path = "/users", .headers = KEY_HEADER(KEY_128), .body = VALID, .ddb = CREATED, .status = 201},
+    {"Idempotency-Key of punctuation", .method = "POST", .path = "/users", .headers = KEY_HEADER(" !#$%&'()*+,-./:;<=>?@[]^_`{|}~"), .body = VALID, .ddb = CREATED, .status = 201},
+    {"Idempotency-Key on update is ignored", .method = "PATCH", .path = "/users/" ID, .headers = KEY_HEADER(""), .body = "{\"age\":3}", .ddb = UPDATED, .status = 200},
 
     /* ---- Events: not API Gateway events, or only just ---- */
     {"not JSON", .event = "this is not json", .status = 0},
@@ -602,6 +638,11 @@ static void build_event(size_t i, buf *out) {
 
 /* ---- Checking an answer ---- */
 
+/* How many DynamoDB calls case c costs. */
+static size_t calls_of(const bad_case *c) {
+    return (c->ddb ? 1u : 0u) + (c->ddb_then ? 1u : 0u);
+}
+
 /* Checks status, code and fields of an answer against case c; a message on mismatch. */
 static bool answer_matches(const bad_case *c, int status, const char *body, size_t len, char *why,
                            size_t why_len) {
@@ -677,6 +718,8 @@ static void test_catalogue_through_the_handler(void **state) {
         fake_ddb_init(&ddb);
         if (c->ddb)
             fake_ddb_push_json(&ddb, DDB_OK, c->ddb, NULL);
+        if (c->ddb_then)
+            fake_ddb_push_json(&ddb, DDB_OK, c->ddb_then, NULL);
         users_deps deps = {.table = "UsersTable",
                            .claims_table = "UsersTable-claims",
                            .ddb = fake_ddb_port(&ddb),
@@ -692,8 +735,8 @@ static void test_catalogue_through_the_handler(void **state) {
         buf_init(&proxy, UA_MAX_RESPONSE_BYTES);
         bool ok =
             answer_matches(c, resp.status, buf_str(&resp.body), resp.body.len, why, sizeof why);
-        if (ok && ddb.n_calls != (c->ddb ? 1u : 0u)) {
-            snprintf(why, sizeof why, "%zu DynamoDB calls, want %d", ddb.n_calls, c->ddb ? 1 : 0);
+        if (ok && ddb.n_calls != calls_of(c)) {
+            snprintf(why, sizeof why, "%zu DynamoDB calls, want %zu", ddb.n_calls, calls_of(c));
             ok = false;
         }
         if (ok && apigw_format_response(ev.format, &resp, &proxy) != UA_OK) {
@@ -728,10 +771,11 @@ static void test_catalogue_end_to_end(void **state) {
         build_event(i, &event);
         bootproc_push_event(rt, id, buf_str(&event), event.len, 600000);
         bootproc_push_accepted(rt);
-        if (cases[i].ddb)
+        const char *replies[] = {cases[i].ddb, cases[i].ddb_then};
+        for (size_t k = 0; k < 2 && replies[k]; k++)
             fake_http_push(ddb, &(fake_response){.headers = "Content-Type: "
                                                             "application/x-amz-json-1.0\r\n",
-                                                 .body = cases[i].ddb,
+                                                 .body = replies[k],
                                                  .crc = true});
     }
     buf_free(&event);
@@ -742,7 +786,7 @@ static void test_catalogue_end_to_end(void **state) {
     for (size_t i = 0; i < N_CASES; i++) {
         const bad_case *c = &cases[i];
         char path[64], why[512] = "";
-        want_calls += c->ddb != NULL;
+        want_calls += calls_of(c);
         snprintf(path, sizeof path, "/invocation/case-%03zu/%s", i,
                  c->status ? "response" : "error");
         const fake_request *r = bootproc_find(rt, path, 0);

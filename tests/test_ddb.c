@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "ddb.h"
+#include "ddb_txn.h"
 #include "ddb_value.h"
 #include "fake_http.h"
 #include "http.h"
@@ -478,6 +479,74 @@ static void test_condition_failed_carries_the_item(void **state) {
     assert_int_equal(v, 3);
 }
 
+/* A TransactionCanceledException as DynamoDB sends it, with reasons (JSON array text). */
+static void push_cancelled(fixture *fx, const char *reasons) {
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"__type\":\"" ERR_PREFIX "TransactionCanceledException\",\"Message\":"
+             "\"Transaction cancelled, please refer cancellation reasons for specific reasons\","
+             "\"CancellationReasons\":%s}",
+             reasons);
+    fake_http_push(
+        fx->fake, &(fake_response){.status = 400, .headers = CT_HEADER, .body = body, .crc = true});
+}
+
+/* A cancelled transaction is judged by its reasons (ddb_txn.h): a failed condition is the
+ * caller's, with the reasons in the body; passing faults are retried like any throttling, and
+ * prove nothing was applied; anything else fails at once. */
+static void test_cancelled_transactions(void **state) {
+    fixture *fx = *state;
+    push_cancelled(fx, "[{\"Code\":\"None\"},{\"Code\":\"ConditionalCheckFailed\","
+                       "\"Item\":{\"pk\":{\"S\":\"email#a@b.co\"},\"userId\":{\"S\":\"u-2\"}}}]");
+    push_ok(fx, "{}"); /* would be taken by a wrongful retry */
+    assert_int_equal(call(fx, DDB_TRANSACT_WRITE_ITEMS, wall_ms() + 5000), DDB_CONDITION_FAILED);
+    assert_int_equal(fx->reply.attempts, 1);
+    assert_string_equal(fx->reply.error_type, "TransactionCanceledException");
+    assert_true(ddb_txn_condition_failed(fx->reply.body, 1));
+    assert_string_equal(ddb_item_s(ddb_txn_old_item(fx->reply.body, 1), "userId"), "u-2");
+    assert_false(fx->reply.maybe_applied);
+    char v[128];
+    header(request_at(fx, 0), "X-Amz-Target", v, sizeof v);
+    assert_string_equal(v, "DynamoDB_20120810.TransactWriteItems");
+
+    fake_http_reset(fx->fake);
+    push_cancelled(fx, "[{\"Code\":\"None\"},{\"Code\":\"TransactionConflict\"}]");
+    push_cancelled(fx, "[{\"Code\":\"ThrottlingError\"},{\"Code\":\"None\"}]");
+    push_error(fx, 400, "TransactionInProgressException");
+    push_ok(fx, "{}");
+    assert_int_equal(call(fx, DDB_TRANSACT_WRITE_ITEMS, wall_ms() + 5000), DDB_OK);
+    assert_int_equal(fx->reply.attempts, 4);
+    assert_false(fx->reply.maybe_applied);
+    for (size_t i = 1; i < 4; i++) {
+        const fake_request *r = request_at(fx, i);
+        assert_int_equal(r->body_len, request_at(fx, 0)->body_len);
+        assert_memory_equal(r->body, request_at(fx, 0)->body, r->body_len);
+    }
+
+    fake_http_reset(fx->fake);
+    push_cancelled(fx, "[{\"Code\":\"TransactionConflict\"},{\"Code\":\"ValidationError\"}]");
+    push_ok(fx, "{}");
+    assert_int_equal(call(fx, DDB_TRANSACT_WRITE_ITEMS, wall_ms() + 5000), DDB_FAILED);
+    assert_int_equal(fx->reply.attempts, 1);
+    assert_string_equal(fx->reply.error_type, "TransactionCanceledException");
+    assert_int_equal(fake_http_request_count(fx->fake), 1);
+
+    /* Conflicts for ever: unavailable before the deadline. */
+    fake_http_reset(fx->fake);
+    fake_http_set_default(
+        fx->fake, &(fake_response){.status = 400,
+                                   .headers = CT_HEADER,
+                                   .body = "{\"__type\":\"" ERR_PREFIX
+                                           "TransactionCanceledException\",\"CancellationReasons\":"
+                                           "[{\"Code\":\"TransactionConflict\"}]}",
+                                   .crc = true});
+    int64_t deadline = wall_ms() + 1500;
+    assert_int_equal(call(fx, DDB_TRANSACT_WRITE_ITEMS, deadline), DDB_UNAVAILABLE);
+    assert_true(wall_ms() < deadline);
+    assert_true(fx->reply.attempts >= 2);
+    assert_string_equal(fx->reply.error_type, "TransactionCanceledException");
+}
+
 static void test_validation_error_is_not_retried(void **state) {
     fixture *fx = *state;
     push_error(fx, 400, "ValidationException");
@@ -860,6 +929,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_dropped_connections_are_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_crc_and_garbage_are_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_condition_failed_carries_the_item, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancelled_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validation_error_is_not_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_client_errors_fail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stall_past_the_deadline_gives_up_in_time, setup,

@@ -31,7 +31,9 @@ static void test_is_retryable(void **state) {
         {400, "ResourceNotFoundException", false},
         {400, "AccessDeniedException", false},
         {400, "UnrecognizedClientException", false},
-        {400, "TransactionCanceledException", false},
+        {400, "TransactionCanceledException", false}, /* judged by its reasons: ddb_txn.h */
+        {400, "TransactionConflictException", true},
+        {400, "TransactionInProgressException", true},
         {400, "", false},
         {404, NULL, false},
         {200, NULL, false},

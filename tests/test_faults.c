@@ -329,7 +329,43 @@ static void test_non_retryable_errors_are_500_and_hide_the_type(void **state) {
 
 /* ---- Writes: success only when acknowledged ---- */
 
-static void test_put_lost_then_own_item_is_201(void **state) {
+/* A TransactionCanceledException as DynamoDB sends it, with reasons (a JSON array). */
+static void push_cancelled(t *x, const char *reasons) {
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"__type\":\"" ERR "TransactionCanceledException\",\"Message\":\"Transaction "
+             "cancelled, please refer cancellation reasons for specific reasons\","
+             "\"CancellationReasons\":%s}",
+             reasons);
+    fake_http_push(x->fake,
+                   &(fake_response){.status = 400, .headers = CT, .body = body, .crc = true});
+}
+
+#define R_NONE "{\"Code\":\"None\"}"
+#define R_FAILED                                                                                   \
+    "{\"Code\":\"ConditionalCheckFailed\",\"Message\":\"The conditional request failed\"}"
+#define R_CONFLICT                                                                                 \
+    "{\"Code\":\"TransactionConflict\",\"Message\":\"Transaction is ongoing for the item\"}"
+#define R_CLAIM_OF_OTHER                                                                           \
+    "{\"Code\":\"ConditionalCheckFailed\",\"Item\":{\"pk\":{\"S\":\"email#ada@example.com\"},"     \
+    "\"userId\":{\"S\":\"0b6f3c9e-1d2a-4e5f-8a7b-9c0d1e2f3a4b\"}}}"
+
+/* The two requests of a retried call went out byte for byte the same, as op. */
+static void assert_same_request_twice(const t *x, const char *op) {
+    const fake_request *a = fake_http_request(x->fake, 0), *b = fake_http_request(x->fake, 1);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(a->body_len, b->body_len);
+    assert_memory_equal(a->body, b->body, a->body_len);
+    char target[64], want[64];
+    snprintf(want, sizeof want, "DynamoDB_20120810.%s", op);
+    assert_true(fake_request_header(b, "X-Amz-Target", target, sizeof target));
+    assert_string_equal(target, want);
+}
+
+/* A create's transaction whose answer was lost is sent again with the same client token;
+ * DynamoDB answers the retry of an applied transaction with success, which is the 201. */
+static void test_create_lost_then_acknowledged_is_201(void **state) {
     t *x = *state;
     static const fake_response lost[] = {{.fault = FAKE_CLOSE},
                                          {.headers = CT, .body = "{}", .fault = FAKE_TRUNCATE},
@@ -337,33 +373,92 @@ static void test_put_lost_then_own_item_is_201(void **state) {
     for (size_t i = 0; i < 3; i++) {
         fake_http_reset(x->fake);
         fake_http_push(x->fake, &lost[i]);
-        push_error(x, 400, "ConditionalCheckFailedException", OWN_ITEM);
+        fake_http_push(x->fake, &(fake_response){.headers = CT, .body = "{}", .crc = true});
         assert_int_equal(handle(x, "POST", "/users", CREATE_BODY, NULL, 5000), 201);
         assert_int_equal(x->out.ddb_attempts, 2);
         assert_string_equal(header(x, "Location"), "/users/" ID);
         assert_string_equal(header(x, "ETag"), "\"1\"");
         assert_string_equal(json_string_value(json_object_get(x->body, "name")), "Ada Lovelace");
-        /* The retry sent the same item, under the same condition. */
-        const fake_request *a = fake_http_request(x->fake, 0), *b = fake_http_request(x->fake, 1);
-        assert_int_equal(a->body_len, b->body_len);
-        assert_memory_equal(a->body, b->body, a->body_len);
-        assert_non_null(strstr(a->body, "attribute_not_exists(userId)"));
+        /* The retry sent the same items under the same client token. */
+        assert_same_request_twice(x, "TransactWriteItems");
+        const char *sent = fake_http_request(x->fake, 0)->body;
+        assert_non_null(strstr(sent, "\"ClientRequestToken\":\"" ID "\""));
+        assert_non_null(strstr(sent, "attribute_not_exists(userId)"));
+        assert_non_null(strstr(sent, "\"email#ada@example.com\""));
     }
 }
 
-static void test_put_lost_then_another_item_is_not_201(void **state) {
+/* A retry that is cancelled was not applied (the client token would have made it succeed):
+ * never a 201, and what the cancellation says holds. */
+static void test_create_lost_then_cancelled_is_not_201(void **state) {
     t *x = *state;
     fake_http_push(x->fake, &(fake_response){.fault = FAKE_CLOSE});
-    push_error(x, 400, "ConditionalCheckFailedException", OTHER_ITEM);
-    int status = handle(x, "POST", "/users", CREATE_BODY, NULL, 5000);
-    assert_int_not_equal(status, 201);
+    push_cancelled(x, "[" R_NONE "," R_CLAIM_OF_OTHER "]");
+    assert_int_equal(handle(x, "POST", "/users", CREATE_BODY, NULL, 5000), 409);
+    assert_problem(x, 409, "EMAIL_TAKEN");
+    assert_null(header(x, "Location"));
+    assert_null(header(x, "ETag"));
+
+    fake_http_reset(x->fake); /* the new id already taken: not this request's to claim */
+    fake_http_push(x->fake, &(fake_response){.fault = FAKE_CLOSE});
+    push_cancelled(x, "[" R_FAILED "," R_NONE "]");
+    assert_int_equal(handle(x, "POST", "/users", CREATE_BODY, NULL, 5000), 500);
     assert_problem(x, 500, "INTERNAL");
     assert_null(header(x, "Location"));
+}
 
-    fake_http_reset(x->fake); /* a failed condition without the item proves nothing either */
-    fake_http_push(x->fake, &(fake_response){.fault = FAKE_CLOSE});
-    push_error(x, 400, "ConditionalCheckFailedException", NULL);
-    assert_int_equal(handle(x, "POST", "/users", CREATE_BODY, NULL, 5000), 500);
+/* A transaction cancelled only by a conflict with another transaction (or throttled) is
+ * retried like any passing fault: success once it passes, 503 before the deadline when it never
+ * does. A failed condition outweighs a conflict on another item: no retry can help it. */
+static void test_transaction_conflicts_are_retried(void **state) {
+    t *x = *state;
+    push_cancelled(x, "[" R_NONE "," R_CONFLICT "]");
+    push_cancelled(x, "[" R_CONFLICT "," R_NONE "]");
+    fake_http_push(x->fake, &(fake_response){.headers = CT, .body = "{}", .crc = true});
+    assert_int_equal(handle(x, "POST", "/users", CREATE_BODY, NULL, 5000), 201);
+    assert_int_equal(x->out.ddb_attempts, 3);
+    assert_int_equal(fake_http_request_count(x->fake), 3);
+    assert_same_request_twice(x, "TransactWriteItems");
+
+    /* TransactionInProgressException: the same token still running; TransactionConflict-
+     * Exception: a single-item write meeting a transaction. */
+    fake_http_reset(x->fake);
+    push_error(x, 400, "TransactionInProgressException", NULL);
+    fake_http_push(x->fake, &(fake_response){.headers = CT, .body = "{}", .crc = true});
+    assert_int_equal(handle(x, "POST", "/users", CREATE_BODY, NULL, 5000), 201);
+    assert_int_equal(x->out.ddb_attempts, 2);
+    fake_http_reset(x->fake);
+    push_error(x, 400, "TransactionConflictException", NULL);
+    char body[1024];
+    snprintf(body, sizeof body, "{\"Attributes\":%s}", OWN_ITEM);
+    fake_http_push(x->fake, &(fake_response){.headers = CT, .body = body, .crc = true});
+    assert_int_equal(handle(x, "PATCH", "/users/" ID, "{\"age\":36}", NULL, 5000), 200);
+    assert_int_equal(x->out.ddb_attempts, 2);
+
+    fake_http_reset(x->fake);
+    push_cancelled(x, "[" R_CONFLICT "," R_CLAIM_OF_OTHER "]");
+    assert_int_equal(handle(x, "POST", "/users", CREATE_BODY, NULL, 5000), 409);
+    assert_int_equal(x->out.ddb_attempts, 1);
+
+    /* For ever: 503 with Retry-After, within the deadline. */
+    fake_http_reset(x->fake);
+    fake_http_set_default(
+        x->fake, &(fake_response){.status = 400,
+                                  .headers = CT,
+                                  .body = "{\"__type\":\"" ERR "TransactionCanceledException\","
+                                          "\"CancellationReasons\":[" R_NONE "," R_CONFLICT "]}",
+                                  .crc = true});
+    const int64_t budget = 900;
+    assert_int_equal(handle(x, "POST", "/users", CREATE_BODY, NULL, budget), 503);
+    assert_problem(x, 503, "SERVICE_UNAVAILABLE");
+    assert_string_equal(header(x, "Retry-After"), "1");
+    assert_null(header(x, "Location"));
+    assert_string_equal(x->out.ddb_error, "TransactionCanceledException");
+    assert_true(x->out.ddb_attempts >= 2);
+    assert_true(x->elapsed_ms < (double)budget);
+    print_message("transaction conflicts for ever: 503 after %u attempts in %.0f ms of %lld\n",
+                  x->out.ddb_attempts, x->elapsed_ms, (long long)budget);
+    fake_http_set_default(x->fake, &(fake_response){.status = 404});
 }
 
 static void test_put_never_acknowledged_is_never_201(void **state) {
@@ -438,26 +533,44 @@ static void test_conditional_update_lost_then_moved_on(void **state) {
     assert_problem(x, 412, "PRECONDITION_FAILED");
 }
 
-/* A delete whose answer was lost and whose retry finds nothing cannot prove who deleted the
- * user: 503 with Retry-After, never a 404 that may be false. A user that is still there
- * proves the delete was not applied; a throttled attempt proves nothing was lost. */
-static void test_delete_lost_then_gone_is_503_not_404(void **state) {
+/* A delete reads the user, then deletes it in a transaction. That transaction's answer lost:
+ * the retry carries the same client token, so DynamoDB answers success when the first attempt
+ * was applied, and a cancelled retry proves it was not: the next read tells the truth. */
+static void test_delete_lost_answer_is_settled_by_the_client_token(void **state) {
     t *x = *state;
+    push_item(x, OWN_ITEM);
     fake_http_push(x->fake, &(fake_response){.headers = CT, .body = "{}", .fault = FAKE_TRUNCATE});
-    push_error(x, 400, "ConditionalCheckFailedException", NULL);
-    assert_int_equal(handle(x, "DELETE", "/users/" ID, NULL, NULL, 5000), 503);
-    assert_non_null(header(x, "Retry-After"));
-    assert_int_equal(x->out.ddb_attempts, 2);
+    fake_http_push(x->fake, &(fake_response){.headers = CT, .body = "{}", .crc = true});
+    assert_int_equal(handle(x, "DELETE", "/users/" ID, NULL, NULL, 5000), 200);
+    assert_int_equal(x->out.ddb_attempts, 3);
+    const fake_request *a = fake_http_request(x->fake, 1), *b = fake_http_request(x->fake, 2);
+    assert_int_equal(a->body_len, b->body_len);
+    assert_memory_equal(a->body, b->body, a->body_len);
+    assert_non_null(strstr(a->body, "\"ClientRequestToken\""));
+    assert_non_null(strstr(a->body, "\"email#ada@example.com\""));
 
+    /* Cancelled on the retry, and the user gone by the next read: 404. */
     fake_http_reset(x->fake);
+    push_item(x, OWN_ITEM);
     fake_http_push(x->fake, &(fake_response){.fault = FAKE_CLOSE});
-    push_error(x, 400, "ConditionalCheckFailedException", OTHER_ITEM);
-    assert_int_equal(handle(x, "DELETE", "/users/" ID, NULL, "\"7\"", 5000), 412);
-
-    fake_http_reset(x->fake);
-    push_error(x, 400, "ProvisionedThroughputExceededException", NULL);
-    push_error(x, 400, "ConditionalCheckFailedException", NULL);
+    push_cancelled(x, "[" R_FAILED "," R_NONE "]");
+    fake_http_push(x->fake, &(fake_response){.headers = CT, .body = "{}", .crc = true});
     assert_int_equal(handle(x, "DELETE", "/users/" ID, NULL, NULL, 5000), 404);
+    assert_problem(x, 404, "NOT_FOUND");
+
+    /* The read alone answers If-Match: 412 without a transaction. */
+    fake_http_reset(x->fake);
+    push_item(x, OTHER_ITEM);
+    assert_int_equal(handle(x, "DELETE", "/users/" ID, NULL, "\"7\"", 5000), 412);
+    assert_int_equal(fake_http_request_count(x->fake), 1);
+
+    /* A transaction never answered: 503, never 200. */
+    fake_http_reset(x->fake);
+    push_item(x, OWN_ITEM);
+    fake_http_set_default(x->fake, &(fake_response){.fault = FAKE_CLOSE});
+    assert_int_equal(handle(x, "DELETE", "/users/" ID, NULL, NULL, 1500), 503);
+    assert_non_null(header(x, "Retry-After"));
+    fake_http_set_default(x->fake, &(fake_response){.status = 404});
 }
 
 /* ---- Replies that are not what was asked for ---- */
@@ -910,15 +1023,17 @@ int main(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(test_non_retryable_errors_are_500_and_hide_the_type, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_put_lost_then_own_item_is_201, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_put_lost_then_another_item_is_not_201, setup,
+        cmocka_unit_test_setup_teardown(test_create_lost_then_acknowledged_is_201, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_lost_then_cancelled_is_not_201, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_transaction_conflicts_are_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_never_acknowledged_is_never_201, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_lost_then_own_token_is_200, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_lost_then_gone_is_503_not_404, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conditional_update_lost_then_moved_on, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_delete_lost_then_gone_is_503_not_404, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_lost_answer_is_settled_by_the_client_token,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_items_that_are_not_users, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_page_key_is_500, setup, teardown),
         cmocka_unit_test(test_out_of_memory_is_never_blamed_on_the_body),

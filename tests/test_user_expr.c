@@ -121,6 +121,28 @@ static void test_condition_of_a_delete(void **state) {
     user_expr_free(&cond);
 }
 
+/* With an email, a first try also asks for the stored address (case-insensitively, through
+ * emailLower): the update's own name and value, so it adds none. */
+static void test_same_email(void **state) {
+    (void)state;
+    user_fields in = {.has_email = true, .email = span_of("ADA@b.io")};
+    user_expr set, cond;
+    assert_int_equal(user_expr_init(&set), UA_OK);
+    assert_int_equal(user_expr_init(&cond), UA_OK);
+    assert_int_equal(user_expr_update(&set, &in, NOW_MS, TOKEN), UA_OK);
+    const long long v[] = {4};
+    assert_int_equal(user_expr_condition(&cond, &set, true, v, 1), UA_OK);
+    assert_int_equal(user_expr_same_email(&cond), UA_OK);
+    assert_string_equal(buf_str(&cond.text),
+                        GUARD " AND #version IN (:v0) AND #emailLower = :emailLower");
+    assert_int_equal(json_object_size(cond.names), 0);
+    assert_int_equal(json_object_size(cond.values), 0);
+    assert_string_equal(json_string_value(json_object_get(set.names, "#emailLower")), "emailLower");
+    expect_json(json_object_get(set.values, ":emailLower"), "{\"S\":\"ada@b.io\"}");
+    user_expr_free(&set);
+    user_expr_free(&cond);
+}
+
 /* The most a condition can list fits the expression's bound. */
 static void test_condition_at_the_tag_limit(void **state) {
     (void)state;
@@ -143,6 +165,7 @@ int main(void) {
         cmocka_unit_test(test_condition_of_an_update),
         cmocka_unit_test(test_condition_of_a_delete),
         cmocka_unit_test(test_condition_at_the_tag_limit),
+        cmocka_unit_test(test_same_email),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,6 +107,63 @@ static void test_query_next_token(void **state) {
                  "{\"field\":\"nextToken\",\"message\":\"is not a token this API issued\"}]");
 }
 
+/* email (phase 2's lookup): trimmed, checked by the create's rules, lowercased. */
+static void test_query_email(void **state) {
+    (void)state;
+    user_list_query q;
+    char *got = read_query("{\"email\":[\" \\tAda@Example.COM\\r\\n\"],\"limit\":[\"3\"]}", &q);
+    assert_string_equal(got, "[]");
+    free(got);
+    assert_true(q.has_email);
+    assert_string_equal(q.email_lower, "ada@example.com");
+    assert_int_equal(q.limit, 3);
+    assert_false(q.has_start);
+
+    got = read_query("{}", &q);
+    assert_false(q.has_email);
+    free(got);
+
+    static const char *const bad[] = {"\"\"",      "\"  \"", "\"a@b\"", "\"a b@c.de\"",
+                                      "\"@c.de\"", "7",      "null"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char query[96];
+        snprintf(query, sizeof query, "{\"email\":[%s]}", bad[i]);
+        got = read_query(query, &q);
+        if (strstr(got, "\"field\":\"email\"") == NULL || strstr(got, "},{"))
+            fail_msg("%s: errors %s", query, got);
+        assert_false(q.has_email);
+        free(got);
+    }
+    expect_query("{\"email\":[\"a@b.co\",\"a@b.co\"]}", 0, NULL,
+                 "[{\"field\":\"email\",\"message\":\"must be given once\"}]");
+    /* A lookup has one page. */
+    expect_query("{\"email\":[\"a@b.co\"],\"nextToken\":[\"" TOKEN "\"]}", 0, NULL,
+                 "[{\"field\":\"nextToken\",\"message\":\"cannot be combined with email\"}]");
+}
+
+/* The lookup's page: the users of the Query's Items, never a nextToken. */
+static void test_lookup_page(void **state) {
+    (void)state;
+    json_t *reply = parse("{\"Items\":[" ITEM(ID, "Ada") "],\"Count\":1,\"LastEvaluatedKey\":"
+                                                         "{\"userId\":{\"S\":\"" ID
+                                                         "\"},\"emailLower\":{\"S\":\"a@b.io\"}}}");
+    json_t *doc = NULL;
+    assert_int_equal(user_list_lookup_page(reply, &doc), UA_OK);
+    char *got = dump(doc);
+    assert_string_equal(got, "{\"users\":[" USER(ID, "Ada") "],\"count\":1}");
+    free(got);
+    json_decref(doc);
+    json_decref(reply);
+
+    reply = parse("{\"Items\":[],\"Count\":0}");
+    assert_int_equal(user_list_lookup_page(reply, &doc), UA_OK);
+    got = dump(doc);
+    assert_string_equal(got, "{\"users\":[],\"count\":0}");
+    free(got);
+    json_decref(doc);
+    json_decref(reply);
+}
+
 /* The page for a Scan reply given as JSON text, or NULL (with the status in *st). */
 static char *page(const char *reply_json, ua_status *st) {
     json_t *reply = parse(reply_json), *doc = (json_t *)1;
@@ -153,9 +210,13 @@ static void test_page_with_a_key_not_ours(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_query_defaults),           cmocka_unit_test(test_query_limit),
-        cmocka_unit_test(test_query_next_token),         cmocka_unit_test(test_page),
+        cmocka_unit_test(test_query_defaults),
+        cmocka_unit_test(test_query_limit),
+        cmocka_unit_test(test_query_next_token),
+        cmocka_unit_test(test_page),
         cmocka_unit_test(test_page_with_a_key_not_ours),
+        cmocka_unit_test(test_query_email),
+        cmocka_unit_test(test_lookup_page),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

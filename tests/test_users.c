@@ -169,7 +169,8 @@ static void check_envelope(t *x) {
     }
     assert_string_equal(resp_header(x, "Content-Type"), "application/problem+json");
     assert_non_null(x->out.code);
-    /* Exactly these members, in this order; errors only for VALIDATION_FAILED. */
+    /* Exactly these members, in this order; errors only for VALIDATION_FAILED and EMAIL_TAKEN
+     * (which names the field email). */
     char members[256] = "";
     const char *key;
     json_t *v;
@@ -177,9 +178,10 @@ static void check_envelope(t *x) {
         strncat(members, key, sizeof members - strlen(members) - 2);
         strcat(members, ",");
     }
-    assert_string_equal(members, strcmp(x->out.code, "VALIDATION_FAILED") == 0
-                                     ? "type,title,status,code,detail,errors,requestId,"
-                                     : "type,title,status,code,detail,requestId,");
+    bool with_errors =
+        strcmp(x->out.code, "VALIDATION_FAILED") == 0 || strcmp(x->out.code, "EMAIL_TAKEN") == 0;
+    assert_string_equal(members, with_errors ? "type,title,status,code,detail,errors,requestId,"
+                                             : "type,title,status,code,detail,requestId,");
     assert_string_equal(body_str(x, "type"), "about:blank");
     assert_true(strlen(body_str(x, "title")) > 0);
     assert_int_equal(json_integer_value(json_object_get(x->body, "status")), x->resp.status);
@@ -299,8 +301,87 @@ static void b64url(const char *in, char *out, size_t cap) {
     out[o] = '\0';
 }
 
+/* ---- DynamoDB's transactions (ddb_txn.h, email_claim.h, idempotency.h) ---- */
+
+/* The reasons of a TransactionCanceledException, one per item, as DynamoDB words them. */
+#define R_NONE "{\"Code\":\"None\"}"
+#define R_FAILED                                                                                   \
+    "{\"Code\":\"ConditionalCheckFailed\",\"Message\":\"The conditional request failed\"}"
+#define R_FAILED_WITH(item)                                                                        \
+    "{\"Code\":\"ConditionalCheckFailed\",\"Message\":\"The conditional request failed\","         \
+    "\"Item\":" item "}"
+
+/* An email claim as stored: address lower held by owner. */
+#define CLAIM(lower, owner) "{\"pk\":{\"S\":\"email#" lower "\"},\"userId\":{\"S\":\"" owner "\"}}"
+#define OWNER_OR_NOBODY     "\"ConditionExpression\":\"attribute_not_exists(pk) OR userId = :me\""
+#define ME(owner)           "\"ExpressionAttributeValues\":{\":me\":{\"S\":\"" owner "\"}}"
+#define ALL_OLD             "\"ReturnValuesOnConditionCheckFailure\":\"ALL_OLD\""
+/* The TransactItems entries that claim and release an address for owner. */
+#define CLAIM_PUT(lower, owner)                                                                    \
+    "{\"TableName\":\"" CLAIMS_TABLE                                                               \
+    "\",\"Item\":" CLAIM(lower, owner) "," OWNER_OR_NOBODY "," ME(owner) "," ALL_OLD "}"
+#define CLAIM_DELETE(lower, owner)                                                                 \
+    "{\"TableName\":\"" CLAIMS_TABLE "\",\"Key\":{\"pk\":{\"S\":\"email#" lower                    \
+    "\"}}," OWNER_OR_NOBODY "," ME(owner) "}"
+
+/* Scripts the TransactionCanceledException DynamoDB answers to a cancelled transaction;
+ * reasons (stolen) holds one reason per item, in TransactItems order. */
+static void push_cancelled_doc(t *x, json_t *reasons) {
+    assert_non_null(reasons);
+    json_t *doc =
+        json_pack("{s:s, s:s, s:o}", "__type",
+                  "com.amazonaws.dynamodb.v20120810#TransactionCanceledException", "Message",
+                  "Transaction cancelled, please refer cancellation reasons for "
+                  "specific reasons",
+                  "CancellationReasons", reasons);
+    assert_non_null(doc);
+    fake_ddb_push(&x->ddb, DDB_CONDITION_FAILED, doc, "TransactionCanceledException", 1);
+}
+
+/* The same with the reasons as JSON text. */
+static void push_cancelled(t *x, const char *reasons) {
+    push_cancelled_doc(x, json_loads(reasons, 0, NULL));
+}
+
+/* Call i: a TransactWriteItems with the handler's deadline, client_token as its
+ * ClientRequestToken and n items; returns its TransactItems. */
+static const json_t *transaction_at(const t *x, size_t i, const char *client_token, size_t n) {
+    const fake_ddb_call *c = fake_ddb_call_at(&x->ddb, i);
+    assert_int_equal(c->op, DDB_TRANSACT_WRITE_ITEMS);
+    assert_int_equal(c->deadline_ms, DEADLINE);
+    assert_non_null(c->request);
+    assert_int_equal(json_object_size(c->request), 2);
+    assert_string_equal(json_string_value(json_object_get(c->request, "ClientRequestToken")),
+                        client_token);
+    const json_t *items = json_object_get(c->request, "TransactItems");
+    assert_int_equal(json_array_size(items), n);
+    return items;
+}
+
+/* Entry i of items, {action: op}: returns op, which must be on table. */
+static const json_t *txn_entry(const json_t *items, size_t i, const char *action,
+                               const char *table) {
+    const json_t *entry = json_array_get(items, i);
+    const json_t *op = json_object_get(entry, action);
+    if (json_object_size(entry) != 1 || !op)
+        fail_msg("TransactItems[%zu] is not a %s", i, action);
+    assert_string_equal(json_string_value(json_object_get(op, "TableName")), table);
+    return op;
+}
+
 /* ---- Create ---- */
 
+#define CREATE_ITEM                                                                                \
+    "{\"userId\":{\"S\":\"" ID "\"},\"name\":{\"S\":\"Ada Lovelace\"},"                            \
+    "\"email\":{\"S\":\"Ada@Example.com\"},\"emailLower\":{\"S\":\"ada@example.com\"},"            \
+    "\"lastWriteToken\":{\"S\":\"" CREATE_TOKEN "\"},"                                             \
+    "\"age\":{\"N\":\"36\"},\"createdAt\":{\"S\":\"" NOW_ISO "\"},"                                \
+    "\"updatedAt\":{\"S\":\"" NOW_ISO "\"},\"version\":{\"N\":\"1\"}}"
+#define CREATED_BODY                                                                               \
+    "{\"userId\":\"" ID "\",\"name\":\"Ada Lovelace\",\"email\":\"Ada@Example.com\","              \
+    "\"age\":36,\"createdAt\":\"" NOW_ISO "\",\"updatedAt\":\"" NOW_ISO "\",\"version\":1}"
+
+/* One transaction: the user, and the claim on its address in the same commit. */
 static void test_create_happy_path(void **state) {
     t *x = *state;
     req(x, "POST", "/users");
@@ -311,26 +392,21 @@ static void test_create_happy_path(void **state) {
     assert_int_equal(x->resp.status, 201);
     assert_string_equal(resp_header(x, "Location"), "/users/" ID);
     assert_string_equal(resp_header(x, "ETag"), "\"1\"");
-    expect_body(x, "{\"userId\":\"" ID "\",\"name\":\"Ada Lovelace\",\"email\":\"Ada@Example.com\","
-                   "\"age\":36,\"createdAt\":\"" NOW_ISO "\",\"updatedAt\":\"" NOW_ISO
-                   "\",\"version\":1}");
+    expect_body(x, CREATED_BODY);
     assert_null(strstr(buf_str(&x->resp.body), "emailLower"));
+    assert_null(strstr(buf_str(&x->resp.body), "lastWriteToken"));
     assert_string_equal(x->out.route, "/users");
     assert_int_equal(x->out.ddb_attempts, 1);
     assert_string_equal(x->out.ddb_error, "");
 
-    const json_t *r = only_call(x, DDB_PUT_ITEM);
-    expect_member(r, "ConditionExpression", "\"attribute_not_exists(userId)\"");
-    expect_member(r, "ReturnValuesOnConditionCheckFailure", "\"ALL_OLD\"");
-    expect_member(
-        r, "Item",
-        "{\"userId\":{\"S\":\"" ID "\"},\"name\":{\"S\":\"Ada Lovelace\"},"
-        "\"email\":{\"S\":\"Ada@Example.com\"},\"emailLower\":{\"S\":\"ada@example.com\"},"
-        "\"lastWriteToken\":{\"S\":\"" CREATE_TOKEN "\"},"
-        "\"age\":{\"N\":\"36\"},\"createdAt\":{\"S\":\"" NOW_ISO "\"},"
-        "\"updatedAt\":{\"S\":\"" NOW_ISO "\"},\"version\":{\"N\":\"1\"}}");
-    assert_int_equal(json_object_size(r), 4);
-    assert_null(strstr(buf_str(&x->resp.body), "lastWriteToken"));
+    /* The write token doubles as the client token: a retry of an applied transaction is
+     * answered with success. */
+    assert_int_equal(x->ddb.n_calls, 1);
+    const json_t *items = transaction_at(x, 0, CREATE_TOKEN, 2);
+    expect_member(json_array_get(items, 0), "Put",
+                  "{\"TableName\":\"" TABLE "\",\"Item\":" CREATE_ITEM ","
+                  "\"ConditionExpression\":\"attribute_not_exists(userId)\"," ALL_OLD "}");
+    expect_member(json_array_get(items, 1), "Put", CLAIM_PUT("ada@example.com", ID));
 }
 
 static void test_create_without_age(void **state) {
@@ -342,44 +418,94 @@ static void test_create_without_age(void **state) {
     assert_int_equal(x->resp.status, 201);
     expect_body(x, "{\"userId\":\"" ID "\",\"name\":\"Ada\",\"email\":\"ada@example.com\","
                    "\"createdAt\":\"" NOW_ISO "\",\"updatedAt\":\"" NOW_ISO "\",\"version\":1}");
-    const json_t *item = json_object_get(only_call(x, DDB_PUT_ITEM), "Item");
-    assert_null(json_object_get(item, "age"));
+    const json_t *put = txn_entry(transaction_at(x, 0, CREATE_TOKEN, 2), 0, "Put", TABLE);
+    assert_null(json_object_get(json_object_get(put, "Item"), "age"));
 }
 
-/* The ALL_OLD item a retried PutItem meets: stored with write token tok. */
-#define OWN_CREATE(tok)                                                                            \
-    "{\"Item\":{\"userId\":{\"S\":\"" ID "\"},\"name\":{\"S\":\"Ada\"},"                           \
-    "\"email\":{\"S\":\"Ada@x.io\"},\"emailLower\":{\"S\":\"ada@x.io\"},"                          \
-    "\"lastWriteToken\":{\"S\":\"" tok "\"},\"createdAt\":{\"S\":\"" NOW_ISO "\"},"                \
-    "\"updatedAt\":{\"S\":\"" NOW_ISO "\"},\"version\":{\"N\":\"1\"}}}"
-
-/* A retried PutItem that finds the item it wrote itself is the success it was; the same item
- * without a lost answer before it, or with another token, proves nothing. */
-static void test_create_retry_after_own_write(void **state) {
+/* An address held by another user cancels the transaction on the claim: 409, nothing written,
+ * and none of the answer built before the write leaks into it. */
+static void test_create_email_taken(void **state) {
     t *x = *state;
-    static const struct {
-        const char *item;
-        bool lost;
-        int status;
-    } cases[] = {{OWN_CREATE(CREATE_TOKEN), true, 201},
-                 {OWN_CREATE(CREATE_TOKEN), false, 500},
-                 {OWN_CREATE("5d1e8f0a-3b2c-4d4e-8f6a-7b8c9d0e1f2a"), true, 500}};
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    req(x, "POST", "/users");
+    json_body(x, "{\"name\":\"Ada\",\"email\":\"ADA@example.com\"}");
+    push_cancelled(x, "[" R_NONE "," R_FAILED_WITH(CLAIM("ada@example.com", ID2)) "]");
+    run(x);
+    expect_problem(x, 409, "EMAIL_TAKEN");
+    assert_string_equal(body_str(x, "title"), "Conflict");
+    expect_member(x->body, "errors",
+                  "[{\"field\":\"email\",\"message\":\"is already taken by another user\"}]");
+    assert_null(resp_header(x, "Location"));
+    assert_null(resp_header(x, "ETag"));
+    assert_string_equal(x->out.ddb_error, "TransactionCanceledException");
+    assert_null(strstr(buf_str(&x->resp.body), ID2)); /* who holds it is not told */
+    (void)transaction_at(x, 0, CREATE_TOKEN, 2);
+
+    /* The claim's index moves when a key adds the record in front. */
+    fake_ddb_free(&x->ddb);
+    x->ids.counter = 0;
+    req(x, "POST", "/users");
+    json_body(x, "{\"name\":\"Ada\",\"email\":\"ada@example.com\"}");
+    header(x, "idempotency-key", "k-409");
+    push_cancelled(x, "[" R_NONE "," R_NONE "," R_FAILED_WITH(CLAIM("ada@example.com", ID2)) "]");
+    run(x);
+    expect_problem(x, 409, "EMAIL_TAKEN");
+    (void)transaction_at(x, 0, CREATE_TOKEN, 3);
+}
+
+/* After a lost answer DynamoDB answers a retry of the applied transaction with success: the
+ * client token makes the retry harmless. A retry that is cancelled instead was not applied, so
+ * what it says holds: here, an address held by another user. */
+static void test_create_after_lost_answer(void **state) {
+    t *x = *state;
+    req(x, "POST", "/users");
+    json_body(x, "{\"name\":\"Ada\",\"email\":\"Ada@x.io\"}");
+    fake_ddb_push_json(&x->ddb, DDB_OK, "{}", NULL);
+    x->ddb.replies[0].maybe_applied = true;
+    run(x);
+    assert_int_equal(x->resp.status, 201);
+    assert_string_equal(body_str(x, "userId"), ID);
+    assert_string_equal(resp_header(x, "Location"), "/users/" ID);
+    assert_string_equal(resp_header(x, "ETag"), "\"1\"");
+
+    fake_ddb_free(&x->ddb);
+    x->ids.counter = 0;
+    req(x, "POST", "/users");
+    json_body(x, "{\"name\":\"Ada\",\"email\":\"Ada@x.io\"}");
+    push_cancelled(x, "[" R_NONE "," R_FAILED_WITH(CLAIM("ada@x.io", ID2)) "]");
+    x->ddb.replies[0].maybe_applied = true;
+    run(x);
+    expect_problem(x, 409, "EMAIL_TAKEN");
+    assert_null(resp_header(x, "Location"));
+    assert_int_equal(x->ddb.n_calls, 1);
+}
+
+/* Should DynamoDB have forgotten the client token, the retry of an applied create meets its
+ * own user: the write token in the ALL_OLD item proves it, and the create answers 201. The same
+ * item without a lost answer, or with another token, proves nothing: 500. */
+static void test_create_meets_its_own_user(void **state) {
+    t *x = *state;
+    req(x, "POST", "/users");
+    json_body(x, "{\"name\":\"  Ada Lovelace\\t\",\"email\":\" Ada@Example.com \",\"age\":36}");
+    push_cancelled(x, "[" R_FAILED_WITH(CREATE_ITEM) "," R_NONE "]");
+    x->ddb.replies[0].maybe_applied = true;
+    run(x);
+    assert_int_equal(x->resp.status, 201);
+    expect_body(x, CREATED_BODY);
+    assert_string_equal(resp_header(x, "Location"), "/users/" ID);
+    assert_string_equal(resp_header(x, "ETag"), "\"1\"");
+
+    for (int lost = 0; lost < 2; lost++) {
         fake_ddb_free(&x->ddb);
         x->ids.counter = 0;
         req(x, "POST", "/users");
-        json_body(x, "{\"name\":\"Ada\",\"email\":\"Ada@x.io\"}");
-        fake_ddb_push_json(&x->ddb, DDB_CONDITION_FAILED, cases[i].item,
-                           "ConditionalCheckFailedException");
-        x->ddb.replies[0].maybe_applied = cases[i].lost;
+        json_body(x, "{\"name\":\"  Ada Lovelace\\t\",\"email\":\" Ada@Example.com \",\"age\":36}");
+        /* lost: the item holds another request's token; not lost: nothing was applied */
+        push_cancelled(x, lost ? "[" R_FAILED_WITH(CLAIM("x", ID2)) "," R_NONE "]"
+                               : "[" R_FAILED_WITH(CREATE_ITEM) "," R_NONE "]");
+        x->ddb.replies[0].maybe_applied = lost;
         run(x);
-        assert_int_equal(x->resp.status, cases[i].status);
-        assert_int_equal(x->ddb.n_calls, 1);
-        if (cases[i].status == 201) {
-            assert_string_equal(body_str(x, "userId"), ID);
-            assert_string_equal(resp_header(x, "Location"), "/users/" ID);
-            assert_string_equal(resp_header(x, "ETag"), "\"1\"");
-        }
+        expect_problem(x, 500, "INTERNAL");
+        assert_null(resp_header(x, "Location"));
     }
 }
 
@@ -388,16 +514,288 @@ static void test_create_collision_is_internal(void **state) {
     t *x = *state;
     req(x, "POST", "/users");
     json_body(x, "{\"name\":\"Ada\",\"email\":\"ada@x.io\"}");
-    char *other = item_json(ID, "Bob", "bob@x.io", NULL, 4);
-    char doc[2200];
-    snprintf(doc, sizeof doc, "{\"Item\":%s}", other);
-    free(other);
-    fake_ddb_push_json(&x->ddb, DDB_CONDITION_FAILED, doc, "ConditionalCheckFailedException");
+    push_cancelled(x, "[" R_FAILED "," R_NONE "]");
     run(x);
     expect_problem(x, 500, "INTERNAL");
-    assert_string_equal(x->out.ddb_error, "ConditionalCheckFailedException");
-    assert_null(strstr(buf_str(&x->resp.body), "Conditional"));
+    assert_string_equal(x->out.ddb_error, "TransactionCanceledException");
+    assert_null(strstr(buf_str(&x->resp.body), "Cancel"));
     assert_null(resp_header(x, "Location"));
+    assert_null(resp_header(x, "ETag"));
+}
+
+/* ---- Create with an Idempotency-Key ---- */
+
+#define KEY      "7b2e4f1c-2d3a-4b5c-9e8f-0a1b2c3d4e5f"
+#define NOW_S    1795523696LL /* NOW_MS in seconds */
+#define DAY_S    86400LL
+#define DAY_MS   (DAY_S * 1000)
+#define ADA_BODY "{\"name\":\"  Ada Lovelace\\t\",\"email\":\" Ada@Example.com \",\"age\":36}"
+/* The request hash of ADA_BODY (SHA-256 of "Ada Lovelace", NUL, "Ada@Example.com", NUL,
+ * "36", as test_idempotency checks), and one of no request. */
+#define ADA_HASH     "70f2c50282beb7e5f27ba4e2e5b391635192ab9ab1d0734e509ba1f3ea466214"
+#define FOREIGN_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* A create of body with Idempotency-Key key, DynamoDB answering reply (NULL: a scripted
+ * cancellation follows), at the clock's time. */
+static void create_with_key(t *x, const char *body, const char *key, const char *reply) {
+    fake_ddb_free(&x->ddb);
+    x->ids.counter = 0;
+    req(x, "POST", "/users");
+    json_body(x, body);
+    header(x, "idempotency-key", key);
+    if (reply)
+        fake_ddb_push_json(&x->ddb, DDB_OK, reply, NULL);
+}
+
+/* The record entry of the create's transaction (call 0), first of three items. */
+static const json_t *record_put(const t *x) {
+    return txn_entry(transaction_at(x, 0, CREATE_TOKEN, 3), 0, "Put", CLAIMS_TABLE);
+}
+
+static const char *record_s(const t *x, const char *attr) {
+    const char *s = json_string_value(
+        json_object_get(json_object_get(json_object_get(record_put(x), "Item"), attr), "S"));
+    assert_non_null(s);
+    return s;
+}
+
+static long long record_n(const json_t *av) {
+    const char *s = json_string_value(json_object_get(av, "N"));
+    assert_non_null(s);
+    return atoll(s);
+}
+
+/* The record goes into the create's own transaction: the key, the request's hash, the new
+ * user, the first answer byte for byte, and when it expires. */
+static void test_create_with_key_records_the_answer(void **state) {
+    t *x = *state;
+    create_with_key(x, ADA_BODY, KEY, "{}");
+    run(x);
+    assert_int_equal(x->resp.status, 201);
+    expect_body(x, CREATED_BODY);
+    assert_int_equal(x->ddb.n_calls, 1);
+
+    const json_t *items = transaction_at(x, 0, CREATE_TOKEN, 3);
+    const json_t *put = record_put(x);
+    const json_t *item = json_object_get(put, "Item");
+    expect_member(item, "pk", "{\"S\":\"idem#" KEY "\"}");
+    expect_member(item, "userId", "{\"S\":\"" ID "\"}");
+    expect_member(item, "createdAt", "{\"S\":\"" NOW_ISO "\"}");
+    assert_int_equal(record_n(json_object_get(item, "expiresAt")), NOW_S + DAY_S);
+    assert_string_equal(record_s(x, "response"), buf_str(&x->resp.body));
+    assert_string_equal(record_s(x, "requestHash"), ADA_HASH);
+    assert_int_equal(json_object_size(item), 6);
+    expect_member(put, "ConditionExpression", "\"attribute_not_exists(pk) OR #expiresAt <= :now\"");
+    expect_member(put, "ExpressionAttributeNames", "{\"#expiresAt\":\"expiresAt\"}");
+    assert_int_equal(
+        record_n(json_object_get(json_object_get(put, "ExpressionAttributeValues"), ":now")),
+        NOW_S);
+    expect_member(put, "ReturnValuesOnConditionCheckFailure", "\"ALL_OLD\"");
+    /* The user and its claim follow, as without a key. */
+    expect_member(json_array_get(items, 1), "Put",
+                  "{\"TableName\":\"" TABLE "\",\"Item\":" CREATE_ITEM ","
+                  "\"ConditionExpression\":\"attribute_not_exists(userId)\"," ALL_OLD "}");
+    expect_member(json_array_get(items, 2), "Put", CLAIM_PUT("ada@example.com", ID));
+}
+
+/* The hash of the request a create with body sends in its record. */
+static void hash_of(t *x, const char *body, char out[65]) {
+    create_with_key(x, body, KEY, "{}");
+    run(x);
+    assert_int_equal(x->resp.status, 201);
+    snprintf(out, 65, "%s", record_s(x, "requestHash"));
+}
+
+/* "The same request" is the same fields after trimming: not the same bytes. */
+static void test_idempotency_hash_is_of_the_fields(void **state) {
+    t *x = *state;
+    char first[65], other[65];
+    hash_of(x, ADA_BODY, first);
+    static const char *const same[] = {
+        "{\"name\":\"Ada Lovelace\",\"email\":\"Ada@Example.com\",\"age\":36}",
+        "{ \"age\" : 36 , \"email\" : \"Ada@Example.com\" , \"name\" : \"Ada Lovelace\" }",
+        "{\"name\":\"\\u0041da Lovelace\",\"email\":\"Ada\\u0040Example.com\",\"age\":36}",
+        "{\"name\":\"\\r\\nAda Lovelace  \",\"email\":\"Ada@Example.com\\n\",\"age\":36}",
+    };
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        hash_of(x, same[i], other);
+        if (strcmp(first, other) != 0)
+            fail_msg("%s hashes otherwise than %s", same[i], ADA_BODY);
+    }
+    static const char *const differ[] = {
+        "{\"name\":\"Ada  Lovelace\",\"email\":\"Ada@Example.com\",\"age\":36}",
+        "{\"name\":\"Ada Lovelace\",\"email\":\"ada@example.com\",\"age\":36}",
+        "{\"name\":\"Ada Lovelace\",\"email\":\"Ada@Example.com\",\"age\":37}",
+        "{\"name\":\"Ada Lovelace\",\"email\":\"Ada@Example.com\"}",
+        "{\"name\":\"Ada Lovelace\",\"email\":\"Ada@Example.co\",\"age\":36}",
+    };
+    for (size_t i = 0; i < sizeof differ / sizeof differ[0]; i++) {
+        hash_of(x, differ[i], other);
+        if (strcmp(first, other) == 0)
+            fail_msg("%s hashes as %s", differ[i], ADA_BODY);
+    }
+}
+
+/* A record as the cancelled transaction returns it (ALL_OLD). */
+static json_t *record_item(const char *hash, const char *user_id, const char *response) {
+    json_t *item =
+        json_pack("{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}", "pk", "S", "idem#" KEY,
+                  "requestHash", "S", hash, "userId", "S", user_id, "response", "S", response,
+                  "createdAt", "S", EARLIER, "expiresAt", "N", "1795610096");
+    assert_non_null(item);
+    return item;
+}
+
+/* The cancellation a repeat meets: the record's condition failed (returning it), and the
+ * address is held by the first request's user. */
+static void push_repeat_cancelled(t *x, json_t *record) {
+    json_t *reasons =
+        json_pack("[{s:s, s:s, s:o}, {s:s}, o]", "Code", "ConditionalCheckFailed", "Message",
+                  "The conditional request failed", "Item", record, "Code", "None",
+                  json_loads(R_FAILED_WITH(CLAIM("ada@example.com", ID2)), 0, NULL));
+    push_cancelled_doc(x, reasons);
+}
+
+/* The first answer, recorded when the user was created (another id, another time). */
+#define FIRST_ANSWER                                                                               \
+    "{\"userId\":\"" ID2 "\",\"name\":\"Ada Lovelace\",\"email\":\"Ada@Example.com\","             \
+    "\"age\":36,\"createdAt\":\"" EARLIER "\",\"updatedAt\":\"" EARLIER "\",\"version\":1}"
+
+/* A repeat of the same request answers the recorded 201 byte for byte, with its Location and
+ * ETag "1", whatever this attempt had built (another id) and however its body was spelt. */
+static void test_create_repeat_replays_the_first_answer(void **state) {
+    t *x = *state;
+    char hash[65];
+    hash_of(x, ADA_BODY, hash);
+    static const char *const repeats[] = {
+        ADA_BODY, "{\"age\":36,\"email\":\"Ada@Example.com\",\"name\":\"Ada Lovelace\"}"};
+    for (size_t i = 0; i < 2; i++) {
+        create_with_key(x, repeats[i], KEY, NULL);
+        push_repeat_cancelled(x, record_item(hash, ID2, FIRST_ANSWER));
+        run(x);
+        assert_int_equal(x->resp.status, 201);
+        expect_body(x, FIRST_ANSWER);
+        assert_string_equal(resp_header(x, "Location"), "/users/" ID2);
+        assert_string_equal(resp_header(x, "ETag"), "\"1\"");
+        assert_null(x->out.code);
+        assert_int_equal(x->ddb.n_calls, 1);
+        assert_string_equal(record_s(x, "requestHash"), hash);
+    }
+    /* The record outweighs the claim: a repeat is never a 409, even after a lost answer. */
+    create_with_key(x, ADA_BODY, KEY, NULL);
+    push_repeat_cancelled(x, record_item(hash, ID2, FIRST_ANSWER));
+    x->ddb.replies[0].maybe_applied = true;
+    run(x);
+    assert_int_equal(x->resp.status, 201);
+    expect_body(x, FIRST_ANSWER);
+}
+
+/* The same key with another request within the 24 hours: 422, and nothing of the record. */
+static void test_create_key_reused_is_422(void **state) {
+    t *x = *state;
+    char hash[65];
+    hash_of(x, ADA_BODY, hash);
+    create_with_key(x, "{\"name\":\"Ada Lovelace\",\"email\":\"Ada@Example.com\",\"age\":37}", KEY,
+                    NULL);
+    push_repeat_cancelled(x, record_item(hash, ID2, FIRST_ANSWER));
+    run(x);
+    expect_problem(x, 422, "IDEMPOTENCY_KEY_REUSED");
+    assert_string_equal(body_str(x, "title"), "Unprocessable Content");
+    assert_null(resp_header(x, "Location"));
+    assert_null(resp_header(x, "ETag"));
+    assert_null(strstr(buf_str(&x->resp.body), ID2));
+    assert_null(strstr(buf_str(&x->resp.body), ID));
+
+    /* A record that cannot be read is not replayed, nor taken for another request. */
+    create_with_key(x, ADA_BODY, KEY, NULL);
+    json_t *broken = record_item(hash, ID2, FIRST_ANSWER);
+    assert_int_equal(json_object_del(broken, "response"), 0);
+    push_repeat_cancelled(x, broken);
+    run(x);
+    expect_problem(x, 500, "INTERNAL");
+    assert_null(resp_header(x, "Location"));
+}
+
+/* A record expires 24 hours after its request: the condition itself lets a request at or past
+ * expiresAt replace it, whether or not DynamoDB's TTL has deleted it yet. */
+static void test_idempotency_record_expiry(void **state) {
+    t *x = *state;
+    static const struct {
+        int64_t at_ms;
+        bool replaces; /* expiresAt <= :now */
+    } cases[] = {
+        {NOW_MS + DAY_MS - 1000, false}, {NOW_MS + DAY_MS, true}, {NOW_MS + 2 * DAY_MS, true}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        x->now = cases[i].at_ms;
+        create_with_key(x, ADA_BODY, KEY, "{}");
+        run(x);
+        assert_int_equal(x->resp.status, 201);
+        const json_t *put = record_put(x);
+        long long now_s =
+            record_n(json_object_get(json_object_get(put, "ExpressionAttributeValues"), ":now"));
+        assert_int_equal(now_s, cases[i].at_ms / 1000);
+        assert_int_equal(record_n(json_object_get(json_object_get(put, "Item"), "expiresAt")),
+                         now_s + DAY_S);
+        /* The record written at NOW_MS expires at NOW_S + DAY_S. */
+        assert_int_equal(NOW_S + DAY_S <= now_s, cases[i].replaces);
+    }
+}
+
+/* Idempotency-Key: one line of 1..128 characters 0x20..0x7E, checked with the body's fields
+ * (all reported at once) and before any DynamoDB request. */
+static void test_idempotency_key_rules(void **state) {
+    t *x = *state;
+    char k128[129], k129[130];
+    memset(k128, 'k', 128);
+    k128[128] = '\0';
+    memset(k129, 'k', 129);
+    k129[129] = '\0';
+    static const char *const fine[] = {"a", " ", "~", "key with spaces",
+                                       "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}"};
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+        create_with_key(x, ADA_BODY, fine[i], "{}");
+        run(x);
+        if (x->resp.status != 201)
+            fail_msg("Idempotency-Key '%s' refused: %s", fine[i], buf_str(&x->resp.body));
+        char pk[160];
+        snprintf(pk, sizeof pk, "idem#%s", fine[i]);
+        assert_string_equal(record_s(x, "pk"), pk);
+    }
+    create_with_key(x, ADA_BODY, k128, "{}");
+    run(x);
+    assert_int_equal(x->resp.status, 201);
+
+    const char *bad[] = {"", k129, "tab\there", "new\nline", "del\x7f", "caf\xc3\xa9"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        create_with_key(x, ADA_BODY, bad[i], NULL);
+        run(x);
+        if (x->resp.status != 400)
+            fail_msg("Idempotency-Key '%s' accepted", bad[i]);
+        expect_errors(x, "[{\"field\":\"Idempotency-Key\",\"message\":"
+                         "\"must be 1 to 128 printable ASCII characters, given once\"}]");
+        expect_no_calls(x);
+    }
+    /* A NUL inside the value (an escaped one in the event). */
+    create_with_key(x, ADA_BODY, "x", NULL);
+    assert_int_equal(
+        json_object_set_new(x->headers, "idempotency-key", json_pack("[s#]", "a\0b", (size_t)3)),
+        0);
+    run(x);
+    expect_problem(x, 400, "VALIDATION_FAILED");
+    expect_no_calls(x);
+    /* Two lines of it, even the same twice. */
+    create_with_key(x, ADA_BODY, "k", NULL);
+    header(x, "idempotency-key", "k");
+    run(x);
+    expect_problem(x, 400, "VALIDATION_FAILED");
+    expect_no_calls(x);
+    /* With field errors: all of them, the header last. */
+    create_with_key(x, "{\"name\":\"\",\"email\":\"ada@example.com\"}", "", NULL);
+    run(x);
+    expect_errors(x, "[{\"field\":\"name\",\"message\":\"must be 1 to 100 characters\"},"
+                     "{\"field\":\"Idempotency-Key\",\"message\":"
+                     "\"must be 1 to 128 printable ASCII characters, given once\"}]");
+    expect_no_calls(x);
 }
 
 static void test_create_reports_every_field_error(void **state) {
@@ -937,6 +1335,111 @@ static void test_list_bad_tokens(void **state) {
                      "{\"field\":\"nextToken\",\"message\":\"is not a token this API issued\"}]");
 }
 
+/* ---- Lookup by email (phase 2) ---- */
+
+/* GET /users?email=: one Query of the email index for the trimmed address, lowercased, not
+ * consistent (an index cannot be); answered in the list envelope, never with a nextToken. */
+static void test_lookup_by_email(void **state) {
+    t *x = *state;
+    char *item = item_json(ID, "Ada Lovelace", "Ada@Example.com", "36", 2);
+    char reply[2600], want[600], user[512];
+    snprintf(reply, sizeof reply,
+             "{\"Items\":[%s],\"Count\":1,\"ScannedCount\":1,\"LastEvaluatedKey\":"
+             "{\"userId\":{\"S\":\"" ID "\"},\"emailLower\":{\"S\":\"ada@example.com\"}}}",
+             item);
+    free(item);
+    req(x, "GET", "/users");
+    query(x, "email", " \tAda@EXAMPLE.com ");
+    fake_ddb_push_json(&x->ddb, DDB_OK, reply, NULL);
+    run(x);
+    assert_int_equal(x->resp.status, 200);
+    user_json(user, sizeof user, ID, "36", 2);
+    snprintf(want, sizeof want, "{\"users\":[%s],\"count\":1}", user);
+    expect_body(x, want);
+    assert_null(resp_header(x, "ETag"));
+    assert_string_equal(x->out.route, "/users");
+
+    const json_t *r = only_call(x, DDB_QUERY);
+    expect_member(r, "IndexName", "\"emailLower-index\"");
+    expect_member(r, "KeyConditionExpression", "\"#emailLower = :emailLower\"");
+    expect_member(r, "ExpressionAttributeNames", "{\"#emailLower\":\"emailLower\"}");
+    expect_member(r, "ExpressionAttributeValues", "{\":emailLower\":{\"S\":\"ada@example.com\"}}");
+    expect_member(r, "Limit", "20");
+    assert_null(json_object_get(r, "ConsistentRead"));
+    assert_null(json_object_get(r, "ExclusiveStartKey"));
+    assert_int_equal(json_object_size(r), 6);
+
+    /* Nobody has it: an empty page. */
+    fake_ddb_free(&x->ddb);
+    req(x, "GET", "/users");
+    query(x, "email", "nobody@example.com");
+    query(x, "limit", "5");
+    fake_ddb_push_json(&x->ddb, DDB_OK, "{\"Items\":[],\"Count\":0,\"ScannedCount\":0}", NULL);
+    run(x);
+    assert_int_equal(x->resp.status, 200);
+    expect_body(x, "{\"users\":[],\"count\":0}");
+    r = only_call(x, DDB_QUERY);
+    expect_member(r, "Limit", "5");
+    expect_member(r, "ExpressionAttributeValues",
+                  "{\":emailLower\":{\"S\":\"nobody@example.com\"}}");
+
+    /* Two users sharing an address from before the back-fill: both are answered. */
+    char *a = item_json(ID, "Ada Lovelace", "Ada@Example.com", NULL, 1);
+    char *b = item_json(ID2, "Ada Lovelace", "ada@example.com", NULL, 1);
+    snprintf(reply, sizeof reply, "{\"Items\":[%s,%s],\"Count\":2}", a, b);
+    free(a);
+    free(b);
+    fake_ddb_free(&x->ddb);
+    req(x, "GET", "/users");
+    query(x, "email", "ada@example.com");
+    fake_ddb_push_json(&x->ddb, DDB_OK, reply, NULL);
+    run(x);
+    assert_int_equal(x->resp.status, 200);
+    assert_int_equal(json_integer_value(json_object_get(x->body, "count")), 2);
+    assert_int_equal(json_array_size(json_object_get(x->body, "users")), 2);
+}
+
+/* The address by the create's rules (400 naming email); a lookup has one page, so a nextToken
+ * with it is 400 naming nextToken. Neither costs a request. */
+static void test_lookup_bad_queries(void **state) {
+    t *x = *state;
+    static const char *const bad[] = {"",          " ",         "not-an-email", "a@b",
+                                      "a@b.c@d.e", "a b@c.de",  "ada@-x.io",    "ada@x..io",
+                                      ".a@x.io",   "a\"b@x.io", "a@x.io,b@x.io"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        check_list_param(x, "email", &bad[i], 1, false);
+    static const char *const twice[] = {"a@x.io", "a@x.io"};
+    check_list_param(x, "email", twice, 2, false);
+    expect_errors(x, "[{\"field\":\"email\",\"message\":\"must be given once\"}]");
+
+    char token[128];
+    b64url("{\"userId\":{\"S\":\"" ID "\"}}", token, sizeof token);
+    req(x, "GET", "/users");
+    query(x, "email", "ada@example.com");
+    query(x, "nextToken", token);
+    run(x);
+    expect_errors(x, "[{\"field\":\"nextToken\",\"message\":\"cannot be combined with email\"}]");
+    expect_no_calls(x);
+
+    /* Every wrong parameter at once. */
+    req(x, "GET", "/users");
+    query(x, "limit", "0");
+    query(x, "email", "nope");
+    run(x);
+    expect_errors(x, "[{\"field\":\"limit\",\"message\":\"must be an integer from 1 to 100\"},"
+                     "{\"field\":\"email\",\"message\":\"must be a valid email address\"}]");
+    expect_no_calls(x);
+
+    /* The Query failing answers as every read does. */
+    fake_ddb_free(&x->ddb);
+    req(x, "GET", "/users");
+    query(x, "email", "ada@example.com");
+    fake_ddb_push(&x->ddb, DDB_UNAVAILABLE, NULL, "ThrottlingException", 8);
+    run(x);
+    expect_problem(x, 503, "SERVICE_UNAVAILABLE");
+    assert_int_equal(only_call(x, DDB_QUERY) != NULL, 1);
+}
+
 /* ---- Update ---- */
 
 static void test_update_partial(void **state) {
@@ -1161,66 +1664,6 @@ static void test_if_match_forms(void **state) {
                      "\"must be \\\"*\\\" or a list of entity tags like \\\"3\\\"\"}]");
 }
 
-/* ---- Delete ---- */
-
-static void test_delete(void **state) {
-    t *x = *state;
-    req(x, "DELETE", "/users/" ID);
-    fake_ddb_push_json(&x->ddb, DDB_OK, "{}", NULL);
-    run(x);
-    assert_int_equal(x->resp.status, 200);
-    expect_body(x, "{\"message\":\"User deleted\",\"userId\":\"" ID "\"}");
-    const json_t *r = only_call(x, DDB_DELETE_ITEM);
-    expect_member(r, "Key", "{\"userId\":{\"S\":\"" ID "\"}}");
-    expect_member(r, "ConditionExpression", "\"attribute_exists(userId)\"");
-    expect_member(r, "ReturnValuesOnConditionCheckFailure", "\"ALL_OLD\"");
-    assert_null(json_object_get(r, "ExpressionAttributeNames"));
-    assert_null(json_object_get(r, "ExpressionAttributeValues"));
-
-    fake_ddb_free(&x->ddb);
-    req(x, "DELETE", "/users/" ID);
-    fake_ddb_push_json(&x->ddb, DDB_CONDITION_FAILED, NULL, "ConditionalCheckFailedException");
-    run(x);
-    expect_problem(x, 404, "NOT_FOUND");
-}
-
-static void test_delete_if_match(void **state) {
-    t *x = *state;
-    req(x, "DELETE", "/users/" ID);
-    header(x, "if-match", "\"2\"");
-    fake_ddb_push_json(&x->ddb, DDB_OK, "{}", NULL);
-    run(x);
-    assert_int_equal(x->resp.status, 200);
-    const json_t *r = only_call(x, DDB_DELETE_ITEM);
-    expect_member(r, "ConditionExpression", "\"attribute_exists(userId) AND #version IN (:v0)\"");
-    expect_member(r, "ExpressionAttributeNames", "{\"#version\":\"version\"}");
-    expect_member(r, "ExpressionAttributeValues", "{\":v0\":{\"N\":\"2\"}}");
-
-    /* Existing user, other version: 412; missing user: 404. */
-    fake_ddb_free(&x->ddb);
-    req(x, "DELETE", "/users/" ID);
-    header(x, "if-match", "\"2\"");
-    push_item_reply(x, "Item", ID, NULL, 3);
-    x->ddb.replies[0].status = DDB_CONDITION_FAILED;
-    run(x);
-    expect_problem(x, 412, "PRECONDITION_FAILED");
-
-    fake_ddb_free(&x->ddb);
-    req(x, "DELETE", "/users/" ID);
-    header(x, "if-match", "\"2\"");
-    fake_ddb_push_json(&x->ddb, DDB_CONDITION_FAILED, "{}", "ConditionalCheckFailedException");
-    run(x);
-    expect_problem(x, 404, "NOT_FOUND");
-
-    fake_ddb_free(&x->ddb);
-    req(x, "DELETE", "/users/" ID);
-    header(x, "if-match", "2");
-    run(x);
-    expect_errors(x, "[{\"field\":\"If-Match\",\"message\":"
-                     "\"must be \\\"*\\\" or a list of entity tags like \\\"3\\\"\"}]");
-    expect_no_calls(x);
-}
-
 /* ---- Writes whose answer was lost (decisions.md, "A write whose answer is lost") ---- */
 
 /* Scripts a failed condition whose ALL_OLD item (NULL: none) carries write token tok, after an
@@ -1290,36 +1733,423 @@ static void test_update_after_lost_answer(void **state) {
     }
 }
 
+/* ---- Update: the address (phase 2) ---- */
+
+/* The client tokens of an address change's transactions: the update draws its write token
+ * (UPDATE_TOKEN) first, then one per transaction. */
+#define CHANGE_TOKEN_1 "00000000-0000-4000-8000-000000000002"
+#define CHANGE_TOKEN_2 "00000000-0000-4000-8000-000000000003"
+#define GRACE_BODY     "{\"email\":\" Grace@Example.com \"}"
+/* The condition a first try with an email adds. */
+#define SAME_EMAIL " AND #emailLower = :emailLower"
+
+/* Prepares a PATCH of the route's user with body (If-Match tag unless NULL), no calls yet. */
+static void patch(t *x, const char *body, const char *tag) {
+    fake_ddb_free(&x->ddb);
+    x->ids.counter = 0;
+    req(x, "PATCH", "/users/" ID);
+    json_body(x, body);
+    if (tag)
+        header(x, "if-match", tag);
+}
+
+/* Scripts the UpdateItem's failed condition returning the stored user (ALL_OLD) at version with
+ * address email (no item when email is NULL), after a lost answer when lost. */
+static void push_stored_old(t *x, const char *email, int version, bool lost) {
+    char doc[2400] = "{}";
+    if (email) {
+        char *item = item_json(ID, "Ada Lovelace", email, NULL, version);
+        snprintf(doc, sizeof doc, "{\"Item\":%s}", item);
+        free(item);
+    }
+    fake_ddb_push_json(&x->ddb, DDB_CONDITION_FAILED, doc, "ConditionalCheckFailedException");
+    x->ddb.replies[x->ddb.n_replies - 1].maybe_applied = lost;
+}
+
+/* The transaction of an address change from Ada@Example.com at version to Grace@Example.com:
+ * the update at exactly that version, the new claim and, when release, the old claim's
+ * release. */
+static void expect_change_transaction(const t *x, size_t i, const char *client_token, int version,
+                                      bool release) {
+    const json_t *items = transaction_at(x, i, client_token, release ? 3 : 2);
+    char want[1400];
+    snprintf(want, sizeof want,
+             "{\"TableName\":\"" TABLE "\",\"Key\":{\"userId\":{\"S\":\"" ID "\"}},"
+             "\"UpdateExpression\":\"SET #email = :email, #emailLower = :emailLower, "
+             "#updatedAt = :now, #lastWriteToken = :token, #version = #version + :one\","
+             "\"ConditionExpression\":\"attribute_exists(userId) AND #version IN (:v0)\","
+             "\"ExpressionAttributeNames\":{\"#email\":\"email\",\"#emailLower\":\"emailLower\","
+             "\"#updatedAt\":\"updatedAt\",\"#lastWriteToken\":\"lastWriteToken\","
+             "\"#version\":\"version\"},"
+             "\"ExpressionAttributeValues\":{\":email\":{\"S\":\"Grace@Example.com\"},"
+             "\":emailLower\":{\"S\":\"grace@example.com\"},\":now\":{\"S\":\"" NOW_ISO "\"},"
+             "\":token\":{\"S\":\"" UPDATE_TOKEN "\"},\":one\":{\"N\":\"1\"},"
+             "\":v0\":{\"N\":\"%d\"}},"
+             "\"ReturnValuesOnConditionCheckFailure\":\"ALL_OLD\"}",
+             version);
+    expect_member(json_array_get(items, 0), "Update", want);
+    expect_member(json_array_get(items, 1), "Put", CLAIM_PUT("grace@example.com", ID));
+    if (release)
+        expect_member(json_array_get(items, 2), "Delete", CLAIM_DELETE("ada@example.com", ID));
+}
+
+/* The answer to the change from Ada@Example.com at version - 1, computed from the stored item. */
+static void expect_changed(t *x, int version) {
+    char want[512], etag[16];
+    snprintf(want, sizeof want,
+             "{\"userId\":\"" ID "\",\"name\":\"Ada Lovelace\",\"email\":\"Grace@Example.com\","
+             "\"createdAt\":\"" EARLIER "\",\"updatedAt\":\"" NOW_ISO "\",\"version\":%d}",
+             version);
+    snprintf(etag, sizeof etag, "\"%d\"", version);
+    assert_int_equal(x->resp.status, 200);
+    expect_body(x, want);
+    assert_string_equal(resp_header(x, "ETag"), etag);
+}
+
+/* The same address in any case keeps the claim: one UpdateItem, whose condition also asks for
+ * that address, and the stored email takes the new spelling. */
+static void test_update_same_address_is_one_update(void **state) {
+    t *x = *state;
+    static const char *const tags[] = {NULL, "\"3\""};
+    static const char *const conditions[] = {UPDATE_CONDITION SAME_EMAIL "\"", UPDATE_CONDITION
+                                             " AND #version IN (:v0)" SAME_EMAIL "\""};
+    for (size_t i = 0; i < 2; i++) {
+        patch(x, "{\"email\":\"ADA@example.COM\"}", tags[i]);
+        push_item_reply(x, "Attributes", ID, NULL, 4);
+        run(x);
+        assert_int_equal(x->resp.status, 200);
+        const json_t *r = only_call(x, DDB_UPDATE_ITEM);
+        expect_member(r, "ConditionExpression", conditions[i]);
+        const json_t *values = json_object_get(r, "ExpressionAttributeValues");
+        expect_member(values, ":email", "{\"S\":\"ADA@example.COM\"}");
+        expect_member(values, ":emailLower", "{\"S\":\"ada@example.com\"}");
+        expect_member(r, "ReturnValues", "\"ALL_NEW\"");
+    }
+    /* Without an email the condition is phase 1's. */
+    patch(x, "{\"age\":3}", NULL);
+    push_item_reply(x, "Attributes", ID, "3", 4);
+    run(x);
+    expect_member(only_call(x, DDB_UPDATE_ITEM), "ConditionExpression", UPDATE_CONDITION "\"");
+}
+
+/* Another address: the UpdateItem's condition fails and returns the stored user, and one
+ * transaction moves the user and its claim. The answer is computed, not read back. */
+static void test_update_address_change_is_a_transaction(void **state) {
+    t *x = *state;
+    static const char *const tags[] = {NULL, "\"4\"", "*"};
+    for (size_t i = 0; i < 3; i++) {
+        patch(x, GRACE_BODY, tags[i]);
+        push_stored_old(x, "Ada@Example.com", 4, false);
+        fake_ddb_push_json(&x->ddb, DDB_OK, "{}", NULL);
+        run(x);
+        expect_changed(x, 5);
+        assert_int_equal(x->ddb.n_calls, 2);
+        assert_int_equal(x->out.ddb_attempts, 2);
+        const fake_ddb_call *first = fake_ddb_call_at(&x->ddb, 0);
+        assert_int_equal(first->op, DDB_UPDATE_ITEM);
+        assert_non_null(strstr(
+            json_string_value(json_object_get(first->request, "ConditionExpression")), SAME_EMAIL));
+        expect_member(json_object_get(first->request, "ExpressionAttributeValues"), ":emailLower",
+                      "{\"S\":\"grace@example.com\"}");
+        expect_change_transaction(x, 1, CHANGE_TOKEN_1, 4, true);
+    }
+}
+
+/* The new address held by another user: 409, after the one transaction. */
+static void test_update_new_address_taken_is_409(void **state) {
+    t *x = *state;
+    patch(x, GRACE_BODY, NULL);
+    push_stored_old(x, "Ada@Example.com", 4, false);
+    push_cancelled(x, "[" R_NONE "," R_FAILED_WITH(CLAIM("grace@example.com", ID2)) "," R_NONE "]");
+    run(x);
+    expect_problem(x, 409, "EMAIL_TAKEN");
+    expect_member(x->body, "errors",
+                  "[{\"field\":\"email\",\"message\":\"is already taken by another user\"}]");
+    assert_null(resp_header(x, "ETag"));
+    assert_int_equal(x->ddb.n_calls, 2);
+    expect_change_transaction(x, 1, CHANGE_TOKEN_1, 4, true);
+}
+
+/* If-Match is judged on the stored version before any transaction: 412, one request; and a
+ * missing user is 404 whatever the body asks. */
+static void test_update_address_change_preconditions(void **state) {
+    t *x = *state;
+    patch(x, GRACE_BODY, "\"3\"");
+    push_stored_old(x, "Ada@Example.com", 4, false);
+    run(x);
+    expect_problem(x, 412, "PRECONDITION_FAILED");
+    expect_member(only_call(x, DDB_UPDATE_ITEM), "ConditionExpression",
+                  UPDATE_CONDITION " AND #version IN (:v0)" SAME_EMAIL "\"");
+
+    patch(x, GRACE_BODY, "\"3\"");
+    push_stored_old(x, NULL, 0, false);
+    run(x);
+    expect_problem(x, 404, "NOT_FOUND");
+    assert_int_equal(x->ddb.n_calls, 1);
+
+    /* After a lost answer the stored item may be this request's own half: not a change to
+     * make on it. */
+    patch(x, GRACE_BODY, NULL);
+    push_stored_old(x, "Ada@Example.com", 4, true);
+    run(x);
+    expect_unknown_outcome(x);
+    assert_int_equal(x->ddb.n_calls, 1);
+
+    /* The transaction's own failures answer as every write's do. */
+    patch(x, GRACE_BODY, NULL);
+    push_stored_old(x, "Ada@Example.com", 4, false);
+    fake_ddb_push(&x->ddb, DDB_UNAVAILABLE, NULL, "ThrottlingException", 8);
+    run(x);
+    expect_problem(x, 503, "SERVICE_UNAVAILABLE");
+    assert_string_equal(resp_header(x, "Retry-After"), "1");
+    assert_int_equal(x->out.ddb_attempts, 9);
+}
+
+/* The user moved between the UpdateItem and the transaction: start over from the UpdateItem,
+ * and after UA_WRITE_ROUNDS rounds give up with 503. */
+static void test_update_address_change_starts_over(void **state) {
+    t *x = *state;
+    patch(x, GRACE_BODY, NULL);
+    push_stored_old(x, "Ada@Example.com", 4, false);
+    push_cancelled(x, "[" R_FAILED "," R_NONE "," R_NONE "]");
+    push_stored_old(x, "Ada@Example.com", 5, false);
+    fake_ddb_push_json(&x->ddb, DDB_OK, "{}", NULL);
+    run(x);
+    expect_changed(x, 6);
+    assert_int_equal(x->ddb.n_calls, 4);
+    assert_int_equal(fake_ddb_call_at(&x->ddb, 2)->op, DDB_UPDATE_ITEM);
+    expect_change_transaction(x, 3, CHANGE_TOKEN_2, 5, true);
+
+    patch(x, GRACE_BODY, NULL);
+    for (unsigned i = 0; i < UA_WRITE_ROUNDS; i++) {
+        push_stored_old(x, "Ada@Example.com", 4 + (int)i, false);
+        push_cancelled(x, "[" R_FAILED "," R_NONE "," R_NONE "]");
+    }
+    run(x);
+    expect_problem(x, 503, "SERVICE_UNAVAILABLE");
+    assert_string_equal(resp_header(x, "Retry-After"), "1");
+    assert_string_equal(x->out.ddb_error, "the user kept changing under an address change");
+    assert_int_equal(x->ddb.n_calls, 2 * UA_WRITE_ROUNDS);
+}
+
+/* An old address claimed by another user (two users sharing it from before the back-fill):
+ * the change goes through without releasing that claim. */
+static void test_update_old_claim_of_another_user_is_kept(void **state) {
+    t *x = *state;
+    patch(x, GRACE_BODY, NULL);
+    push_stored_old(x, "Ada@Example.com", 4, false);
+    push_cancelled(x, "[" R_NONE "," R_NONE "," R_FAILED_WITH(CLAIM("ada@example.com", ID2)) "]");
+    push_stored_old(x, "Ada@Example.com", 4, false);
+    fake_ddb_push_json(&x->ddb, DDB_OK, "{}", NULL);
+    run(x);
+    expect_changed(x, 5);
+    assert_int_equal(x->ddb.n_calls, 4);
+    expect_change_transaction(x, 1, CHANGE_TOKEN_1, 4, true);
+    expect_change_transaction(x, 3, CHANGE_TOKEN_2, 4, false);
+}
+
+/* ---- Delete ---- */
+
+/* The client tokens of a delete's transactions, one per round. */
+#define DELETE_TOKEN_1 ID
+#define DELETE_TOKEN_2 "00000000-0000-4000-8000-000000000002"
+
 static void delete_with_if_match(t *x, const char *tag) {
     fake_ddb_free(&x->ddb);
+    x->ids.counter = 0;
     req(x, "DELETE", "/users/" ID);
     if (tag)
         header(x, "if-match", tag);
 }
 
-static void test_delete_after_lost_answer(void **state) {
+/* Call i of a delete: the consistent GetItem of the route's user. */
+static void expect_read(const t *x, size_t i) {
+    const fake_ddb_call *c = fake_ddb_call_at(&x->ddb, i);
+    assert_int_equal(c->op, DDB_GET_ITEM);
+    assert_int_equal(c->deadline_ms, DEADLINE);
+    expect_member(c->request, "TableName", "\"" TABLE "\"");
+    expect_member(c->request, "Key", "{\"userId\":{\"S\":\"" ID "\"}}");
+    expect_member(c->request, "ConsistentRead", "true");
+    assert_int_equal(json_object_size(c->request), 3);
+}
+
+/* Call i of a delete: the transaction that deletes the user at exactly version and, when
+ * release, releases its claim on ada@example.com. */
+static void expect_delete_transaction(const t *x, size_t i, const char *client_token, int version,
+                                      bool release) {
+    const json_t *items = transaction_at(x, i, client_token, release ? 2 : 1);
+    char want[512];
+    snprintf(want, sizeof want,
+             "{\"TableName\":\"" TABLE "\",\"Key\":{\"userId\":{\"S\":\"" ID "\"}},"
+             "\"ConditionExpression\":\"#version = :version\","
+             "\"ExpressionAttributeNames\":{\"#version\":\"version\"},"
+             "\"ExpressionAttributeValues\":{\":version\":{\"N\":\"%d\"}}}",
+             version);
+    expect_member(json_array_get(items, 0), "Delete", want);
+    if (release)
+        expect_member(json_array_get(items, 1), "Delete", CLAIM_DELETE("ada@example.com", ID));
+}
+
+static void expect_deleted(t *x) {
+    assert_int_equal(x->resp.status, 200);
+    expect_body(x, "{\"message\":\"User deleted\",\"userId\":\"" ID "\"}");
+    assert_null(resp_header(x, "ETag"));
+}
+
+/* A consistent read names the version and the address; one transaction deletes the user at
+ * that version and releases the address. */
+static void test_delete(void **state) {
     t *x = *state;
-    /* No item: deleted by the lost attempt, or by someone else, or never there. */
     delete_with_if_match(x, NULL);
-    push_condition_failed(x, NULL, 0, true);
+    push_item_reply(x, "Item", ID, NULL, 3);
+    fake_ddb_push_json(&x->ddb, DDB_OK, "{}", NULL);
     run(x);
-    expect_unknown_outcome(x);
-    delete_with_if_match(x, "\"3\"");
-    push_condition_failed(x, NULL, 0, true);
-    run(x);
-    expect_unknown_outcome(x);
+    expect_deleted(x);
+    assert_string_equal(x->out.route, "/users/{userId}");
+    assert_int_equal(x->ddb.n_calls, 2);
+    assert_int_equal(x->out.ddb_attempts, 2);
+    expect_read(x, 0);
+    expect_delete_transaction(x, 1, DELETE_TOKEN_1, 3, true);
 
-    /* The user still exists: this request did not delete it (ids are never reused). */
-    delete_with_if_match(x, "\"3\"");
-    push_condition_failed(x, FOREIGN_TOKEN, 4, true);
-    run(x);
-    expect_problem(x, 412, "PRECONDITION_FAILED");
-
-    /* Nothing lost: a missing user is a 404 as ever. */
+    /* Nothing stored: 404 from the read alone. */
     delete_with_if_match(x, NULL);
-    push_condition_failed(x, NULL, 0, false);
+    fake_ddb_push_json(&x->ddb, DDB_OK, "{}", NULL);
     run(x);
     expect_problem(x, 404, "NOT_FOUND");
+    assert_int_equal(x->ddb.n_calls, 1);
+    expect_read(x, 0);
+}
+
+static void test_delete_if_match(void **state) {
+    t *x = *state;
+    /* A matching tag: the transaction is at the version read, which is the tag's. */
+    static const char *const passing[] = {"\"3\"", "\"1\", \"3\"", "*", "W/\"2\", \"3\""};
+    for (size_t i = 0; i < sizeof passing / sizeof passing[0]; i++) {
+        delete_with_if_match(x, passing[i]);
+        push_item_reply(x, "Item", ID, NULL, 3);
+        fake_ddb_push_json(&x->ddb, DDB_OK, "{}", NULL);
+        run(x);
+        expect_deleted(x);
+        expect_delete_transaction(x, 1, DELETE_TOKEN_1, 3, true);
+    }
+
+    /* Existing user, other version: 412; missing user: 404; both from the read alone. */
+    delete_with_if_match(x, "\"2\"");
+    push_item_reply(x, "Item", ID, NULL, 3);
+    run(x);
+    expect_problem(x, 412, "PRECONDITION_FAILED");
+    assert_int_equal(x->ddb.n_calls, 1);
+
+    delete_with_if_match(x, "\"2\"");
+    fake_ddb_push_json(&x->ddb, DDB_OK, "{}", NULL);
+    run(x);
+    expect_problem(x, 404, "NOT_FOUND");
+    assert_int_equal(x->ddb.n_calls, 1);
+
+    delete_with_if_match(x, "2");
+    run(x);
+    expect_errors(x, "[{\"field\":\"If-Match\",\"message\":"
+                     "\"must be \\\"*\\\" or a list of entity tags like \\\"3\\\"\"}]");
+    expect_no_calls(x);
+}
+
+/* The user moved between the read and the transaction: read again, and answer from what is
+ * stored then; after UA_WRITE_ROUNDS rounds, 503. */
+static void test_delete_starts_over_when_the_user_moved(void **state) {
+    t *x = *state;
+    delete_with_if_match(x, NULL);
+    push_item_reply(x, "Item", ID, NULL, 3);
+    push_cancelled(x, "[" R_FAILED "," R_NONE "]");
+    push_item_reply(x, "Item", ID, NULL, 4);
+    fake_ddb_push_json(&x->ddb, DDB_OK, "{}", NULL);
+    run(x);
+    expect_deleted(x);
+    assert_int_equal(x->ddb.n_calls, 4);
+    expect_read(x, 2);
+    expect_delete_transaction(x, 3, DELETE_TOKEN_2, 4, true);
+
+    /* Deleted by someone else meanwhile: 404. */
+    delete_with_if_match(x, NULL);
+    push_item_reply(x, "Item", ID, NULL, 3);
+    push_cancelled(x, "[" R_FAILED "," R_NONE "]");
+    fake_ddb_push_json(&x->ddb, DDB_OK, "{}", NULL);
+    run(x);
+    expect_problem(x, 404, "NOT_FOUND");
+    assert_int_equal(x->ddb.n_calls, 3);
+
+    /* Updated meanwhile, past the If-Match: 412. */
+    delete_with_if_match(x, "\"3\"");
+    push_item_reply(x, "Item", ID, NULL, 3);
+    push_cancelled(x, "[" R_FAILED "," R_NONE "]");
+    push_item_reply(x, "Item", ID, NULL, 4);
+    run(x);
+    expect_problem(x, 412, "PRECONDITION_FAILED");
+    assert_int_equal(x->ddb.n_calls, 3);
+
+    delete_with_if_match(x, NULL);
+    for (unsigned i = 0; i < UA_WRITE_ROUNDS; i++) {
+        push_item_reply(x, "Item", ID, NULL, 3 + (int)i);
+        push_cancelled(x, "[" R_FAILED "," R_NONE "]");
+    }
+    run(x);
+    expect_problem(x, 503, "SERVICE_UNAVAILABLE");
+    assert_string_equal(resp_header(x, "Retry-After"), "1");
+    assert_string_equal(x->out.ddb_error, "the user kept changing under a delete");
+    assert_int_equal(x->ddb.n_calls, 2 * UA_WRITE_ROUNDS);
+}
+
+/* An address claimed by another user (from before the back-fill) is not the deleted user's to
+ * release: the user is deleted, the claim stays. */
+static void test_delete_keeps_a_claim_of_another_user(void **state) {
+    t *x = *state;
+    delete_with_if_match(x, NULL);
+    push_item_reply(x, "Item", ID, NULL, 3);
+    push_cancelled(x, "[" R_NONE "," R_FAILED_WITH(CLAIM("ada@example.com", ID2)) "]");
+    push_item_reply(x, "Item", ID, NULL, 3);
+    fake_ddb_push_json(&x->ddb, DDB_OK, "{}", NULL);
+    run(x);
+    expect_deleted(x);
+    assert_int_equal(x->ddb.n_calls, 4);
+    expect_delete_transaction(x, 1, DELETE_TOKEN_1, 3, true);
+    expect_delete_transaction(x, 3, DELETE_TOKEN_2, 3, false);
+}
+
+/* A transaction's answer lost: the client resends it with the same client token, which
+ * DynamoDB answers with success when the first attempt was applied. So a cancelled retry
+ * proves that nothing was applied, and the next read's answer is the true one. */
+static void test_delete_after_lost_answer(void **state) {
+    t *x = *state;
+    delete_with_if_match(x, NULL);
+    push_item_reply(x, "Item", ID, NULL, 3);
+    fake_ddb_push_json(&x->ddb, DDB_OK, "{}", NULL);
+    x->ddb.replies[1].maybe_applied = true;
+    run(x);
+    expect_deleted(x);
+
+    delete_with_if_match(x, NULL);
+    push_item_reply(x, "Item", ID, NULL, 3);
+    push_cancelled(x, "[" R_FAILED "," R_NONE "]");
+    x->ddb.replies[1].maybe_applied = true;
+    fake_ddb_push_json(&x->ddb, DDB_OK, "{}", NULL);
+    run(x);
+    expect_problem(x, 404, "NOT_FOUND");
+    assert_int_equal(x->ddb.n_calls, 3);
+
+    /* A transaction that never got an answer is an unknown outcome: 503, never 200. */
+    delete_with_if_match(x, NULL);
+    push_item_reply(x, "Item", ID, NULL, 3);
+    fake_ddb_push(&x->ddb, DDB_UNAVAILABLE, NULL, "transport: Connection reset", 3);
+    run(x);
+    expect_problem(x, 503, "SERVICE_UNAVAILABLE");
+    assert_non_null(resp_header(x, "Retry-After"));
+
+    /* DynamoDB refusing the transaction (a validation error) is ours: 500. */
+    delete_with_if_match(x, NULL);
+    push_item_reply(x, "Item", ID, NULL, 3);
+    fake_ddb_push_json(&x->ddb, DDB_FAILED, "{}", "ValidationException");
+    run(x);
+    expect_problem(x, 500, "INTERNAL");
+    assert_string_equal(x->out.ddb_error, "ValidationException");
 }
 
 /* ---- DynamoDB failures ---- */
@@ -1478,19 +2308,53 @@ static void oom_scenario(t *x, int scenario) {
             fake_ddb_push_json(&x->ddb, DDB_OK, reply, NULL);
             break;
         }
-        default:
+        case 3:
             req(x, "PATCH", "/users/" ID);
             header(x, "if-match", "\"1\", \"2\"");
             json_body(x, "{\"name\":\"Ada\",\"email\":\"a@b.io\",\"age\":null}");
             push_item_reply(x, "Attributes", ID, NULL, 2);
             break;
+        case 4: /* a create with a key, recorded */
+            create_with_key(x, ADA_BODY, KEY, "{}");
+            break;
+        case 5: /* a repeat, replayed */
+        case 6: /* another request under the key */
+            create_with_key(x, ADA_BODY, KEY, NULL);
+            push_repeat_cancelled(
+                x, record_item(scenario == 5 ? ADA_HASH : FOREIGN_HASH, ID2, FIRST_ANSWER));
+            break;
+        case 7: /* a taken address */
+            req(x, "POST", "/users");
+            json_body(x, "{\"name\":\"Ada\",\"email\":\"ada@example.com\"}");
+            push_cancelled(x, "[" R_NONE "," R_FAILED_WITH(CLAIM("ada@example.com", ID2)) "]");
+            break;
+        case 8: /* an address change */
+            patch(x, GRACE_BODY, "\"4\"");
+            push_stored_old(x, "Ada@Example.com", 4, false);
+            fake_ddb_push_json(&x->ddb, DDB_OK, "{}", NULL);
+            break;
+        case 9: /* a delete */
+            delete_with_if_match(x, "\"3\"");
+            push_item_reply(x, "Item", ID, NULL, 3);
+            fake_ddb_push_json(&x->ddb, DDB_OK, "{}", NULL);
+            break;
+        default: { /* a lookup */
+            req(x, "GET", "/users");
+            query(x, "email", "Ada@Example.com");
+            char *a = item_json(ID, "Ada", "Ada@Example.com", "3", 1);
+            char reply[3000];
+            snprintf(reply, sizeof reply, "{\"Items\":[%s],\"Count\":1}", a);
+            free(a);
+            fake_ddb_push_json(&x->ddb, DDB_OK, reply, NULL);
+            break;
+        }
     }
 }
 
 static void test_out_of_memory_is_500(void **state) {
     t *x = *state;
-    static const int want[] = {400, 201, 200, 200};
-    for (int scenario = 0; scenario < 4; scenario++) {
+    static const int want[] = {400, 201, 200, 200, 201, 201, 422, 409, 200, 200, 200};
+    for (int scenario = 0; scenario < (int)(sizeof want / sizeof want[0]); scenario++) {
         bool completed = false;
         long budget;
         for (budget = 0; budget < 10000 && !completed; budget++) {
@@ -1522,8 +2386,17 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_happy_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_without_age, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_create_retry_after_own_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_email_taken, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_after_lost_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_meets_its_own_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_collision_is_internal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_with_key_records_the_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idempotency_hash_is_of_the_fields, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_repeat_replays_the_first_answer, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_create_key_reused_is_422, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idempotency_record_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idempotency_key_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_reports_every_field_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_required_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_unknown_and_server_fields, setup, teardown),
@@ -1539,15 +2412,28 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_list_pages_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_bad_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lookup_by_email, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lookup_bad_queries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_partial, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_every_field, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_age_null_removes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_needs_a_known_field, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_if_match, setup, teardown),
         cmocka_unit_test_setup_teardown(test_if_match_forms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_after_lost_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_same_address_is_one_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_address_change_is_a_transaction, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_update_new_address_taken_is_409, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_address_change_preconditions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_address_change_starts_over, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_old_claim_of_another_user_is_kept, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_if_match, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_update_after_lost_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_starts_over_when_the_user_moved, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_delete_keeps_a_claim_of_another_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_after_lost_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unavailable_is_503, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_is_500_without_leak, setup, teardown),
