@@ -117,7 +117,9 @@ static void check_handler_side(const json_t *doc, uint8_t sel) {
         abort();
     users_handle(&deps, &req, DEADLINE_MS, &resp, &outcome);
     fuzz_check_answer(&deps, &ddb, &req, &resp, &outcome, APIGW_V1);
-    if (ddb.fake.n_calls != 1)
+    /* One scripted reply: a delete or an address change that reads on finds no second one
+     * (an unscripted call fails) and must answer from that. */
+    if (ddb.fake.n_calls < 1 || ddb.fake.n_calls > 2)
         fuzz_fail("%s %s made %zu calls", m->method, m->path, ddb.fake.n_calls);
     api_response_free(&resp);
     json_decref(req.headers);

@@ -112,6 +112,29 @@ static json_t *success_body(const fuzz_ddb *f, ddb_op op) {
     return body;
 }
 
+/* A TransactionCanceledException for request's items: the variant picks which item's
+ * condition failed, and whether it comes back with an item (ALL_OLD) — the item sent for a
+ * Put (our own write), or one of the canned items. */
+static json_t *cancelled_body(const fuzz_ddb *f, const json_t *request) {
+    const json_t *txn = json_object_get(request, "TransactItems");
+    size_t n = json_array_size(txn), failed = n ? f->variant % n : 0;
+    json_t *reasons = json_array();
+    for (size_t i = 0; reasons && i < n; i++) {
+        json_t *r = json_pack("{s:s}", "Code", i == failed ? "ConditionalCheckFailed" : "None");
+        if (r && i == failed && (f->variant / 8u) % 3u != 0) {
+            const json_t *put = json_object_get(json_array_get(txn, i), "Put");
+            const json_t *sent = json_object_get(put, "Item");
+            json_object_set_new(r, "Item",
+                                (f->variant / 8u) % 3u == 1 && sent ? json_deep_copy(sent)
+                                                                    : item_at(f->variant));
+        }
+        json_array_append_new(reasons, r);
+    }
+    return json_pack("{s:s, s:s, s:o}", "__type",
+                     "com.amazonaws.dynamodb.v20120810#TransactionCanceledException", "message",
+                     "Transaction cancelled", "CancellationReasons", reasons);
+}
+
 static ddb_status fuzz_call(void *ctx, ddb_op op, const json_t *request, int64_t deadline_ms,
                             ddb_reply *reply) {
     fuzz_ddb *f = ctx;
@@ -131,6 +154,11 @@ static ddb_status fuzz_call(void *ctx, ddb_op op, const json_t *request, int64_t
             break;
         case 3:
             st = DDB_CONDITION_FAILED;
+            if (op == DDB_TRANSACT_WRITE_ITEMS) {
+                type = "TransactionCanceledException";
+                body = cancelled_body(f, request);
+                break;
+            }
             type = "ConditionalCheckFailedException";
             body = json_pack("{s:s}", "__type",
                              "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException");
@@ -286,6 +314,10 @@ static bool code_fits(int status, const char *code) {
             return strcmp(code, "NOT_FOUND") == 0;
         case 405:
             return strcmp(code, "METHOD_NOT_ALLOWED") == 0;
+        case 409:
+            return strcmp(code, "EMAIL_TAKEN") == 0;
+        case 422:
+            return strcmp(code, "IDEMPOTENCY_KEY_REUSED") == 0;
         case 412:
             return strcmp(code, "PRECONDITION_FAILED") == 0;
         case 413:
@@ -344,8 +376,12 @@ static void check_problem(const api_request *req, const api_response *resp,
         static const char *const ekeys[] = {"field", "message"};
         size_t i;
         const json_t *e;
-        if (!json_is_array(errors) || strcmp(code, "VALIDATION_FAILED") != 0)
+        bool taken = strcmp(code, "EMAIL_TAKEN") == 0;
+        if (!json_is_array(errors) || (strcmp(code, "VALIDATION_FAILED") != 0 && !taken))
             fuzz_fail("errors[] on a %s problem", code);
+        const char *field = json_string_value(json_object_get(json_array_get(errors, 0), "field"));
+        if (taken && (json_array_size(errors) != 1 || !field || strcmp(field, "email") != 0))
+            fuzz_fail("EMAIL_TAKEN without the one error naming email");
         json_array_foreach(errors, i, e) {
             only_keys(e, ekeys, 2, "errors[]");
             if (!json_is_string(json_object_get(e, "field")) ||
@@ -362,7 +398,7 @@ static void check_problem(const api_request *req, const api_response *resp,
         expect_header(resp, "Retry-After", "1");
     if (answered_before_ddb(code) && calls != 0)
         fuzz_fail("%s after %zu DynamoDB calls", code, calls);
-    if ((status == 412 || status == 503) && calls != 1)
+    if ((status == 409 || status == 412 || status == 422 || status == 503) && calls == 0)
         fuzz_fail("%d without a DynamoDB call", status);
     json_decref(doc);
 }
@@ -394,8 +430,8 @@ static void check_success(const api_response *resp, size_t calls) {
     }
     if (status != 200 && status != 201)
         fuzz_fail("unexpected status %d", status);
-    if (calls != 1)
-        fuzz_fail("%d after %zu DynamoDB calls", status, calls);
+    if (calls == 0)
+        fuzz_fail("%d without a DynamoDB call", status);
     expect_header(resp, "Content-Type", "application/json; charset=utf-8");
     json_t *doc = parse_body(resp);
     const json_t *users = json_object_get(doc, "users");
@@ -453,21 +489,45 @@ static void check_proxy(const api_response *resp, apigw_format format) {
     buf_free(&out);
 }
 
+/* Every table a request names is ours: the users table, or in a transaction's items the
+ * users or the claims table. */
+static void check_tables(const users_deps *deps, const fake_ddb_call *c) {
+    if (c->op != DDB_TRANSACT_WRITE_ITEMS) {
+        const json_t *table = json_object_get(c->request, "TableName");
+        if (!json_is_string(table) || strcmp(json_string_value(table), deps->table) != 0)
+            fuzz_fail("a %s request without the users table", ddb_op_name(c->op));
+        return;
+    }
+    const json_t *txn = json_object_get(c->request, "TransactItems");
+    size_t i;
+    const json_t *entry;
+    if (json_array_size(txn) == 0)
+        fuzz_fail("a transaction without items");
+    json_array_foreach(txn, i, entry) {
+        const char *action;
+        const json_t *op;
+        json_object_foreach((json_t *)entry, action, op) {
+            const char *t = json_string_value(json_object_get(op, "TableName"));
+            if (!t || (strcmp(t, deps->table) != 0 && strcmp(t, deps->claims_table) != 0))
+                fuzz_fail("a transaction's %s without one of our tables", action);
+        }
+    }
+}
+
 void fuzz_check_answer(const users_deps *deps, const fuzz_ddb *ddb, const api_request *req,
                        const api_response *resp, const users_outcome *outcome,
                        apigw_format format) {
     size_t calls = ddb->fake.n_calls;
     if (resp->status < 100 || resp->status > 599)
         fuzz_fail("status %d", resp->status);
-    if (calls > 1)
+    /* A read and a write per round at most (an address change, a delete), UA_WRITE_ROUNDS
+     * rounds. */
+    if (calls > 2 * UA_WRITE_ROUNDS)
         fuzz_fail("%zu DynamoDB calls for one request", calls);
     if (outcome->ddb_attempts < calls)
         fuzz_fail("%u attempts counted for %zu calls", outcome->ddb_attempts, calls);
-    for (size_t i = 0; i < calls; i++) {
-        const json_t *table = json_object_get(ddb->fake.calls[i].request, "TableName");
-        if (!json_is_string(table) || strcmp(json_string_value(table), FUZZ_TABLE) != 0)
-            fuzz_fail("a DynamoDB request without the table");
-    }
+    for (size_t i = 0; i < calls; i++)
+        check_tables(deps, &ddb->fake.calls[i]);
     check_headers(deps, resp);
     if (resp->status >= 400)
         check_problem(req, resp, outcome, calls);
