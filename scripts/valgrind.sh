@@ -19,7 +19,8 @@ command -v valgrind >/dev/null || die "valgrind is missing: apt-get install valg
 build=build/valgrind
 logs=$build/logs
 patterns=("$@")
-[ ${#patterns[@]} -gt 0 ] || patterns=(-k CrudTest -k ValidationTest -k EventFormsTest -k PaginationTest -k RoutingTest)
+[ ${#patterns[@]} -gt 0 ] || patterns=(-k CrudTest -k ValidationTest -k EventFormsTest -k PaginationTest -k RoutingTest
+  -k UniqueEmailTest -k IdempotencyTest -k XRayTest)
 
 say "build: Debug without sanitizers ($build)"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DUSERS_WERROR=ON -DUSERS_SANITIZE=OFF \
@@ -35,7 +36,8 @@ vg=(valgrind --leak-check=full --show-leak-kinds=definite --errors-for-leak-kind
 units=(test_apigw test_jparse test_users test_validate test_router test_sigv4 test_log test_runtime
   test_ddb_retry test_ddb_value test_cors test_problem test_api test_json_arena
   test_http_fields test_user_item test_user_expr test_user_list test_page_token test_span test_codec
-  test_ddb_txn test_email_claim test_idempotency)
+  test_ddb_txn test_email_claim test_idempotency
+  test_trace test_xray test_emf test_ddb_observe test_users_operation)
 export USERS_TESTDATA=${USERS_TESTDATA:-$(cd .. && pwd)/shared/testdata}
 for t in "${units[@]}"; do
   [ -x "$build/tests/$t" ] || die "no unit test $t in $build/tests"
