@@ -43,6 +43,10 @@ typedef struct emf_values {
     bool cold_start;      /* ColdStart only then */
 } emf_values;
 
+/* Whether unit is one of CloudWatch's metric units (MetricDatum's Unit list), which EMF's
+ * Unit must be: for the checks of EMF documents (the tests, the local gateway). */
+bool emf_unit_known(const char *unit);
+
 /* Appends the EMF members (each preceded by a comma) to b, the inside of a JSON object. */
 UA_WARN_UNUSED ua_status emf_append(buf *b, const emf_config *cfg, const emf_values *v);
 

@@ -90,3 +90,37 @@ ua_status emf_append(buf *b, const emf_config *cfg, const emf_values *v) {
         st = buf_append_str(b, ",\"ColdStart\":1");
     return st;
 }
+
+bool emf_unit_known(const char *unit) {
+    static const char *const units[] = {"Seconds",
+                                        "Microseconds",
+                                        "Milliseconds",
+                                        "Bytes",
+                                        "Kilobytes",
+                                        "Megabytes",
+                                        "Gigabytes",
+                                        "Terabytes",
+                                        "Bits",
+                                        "Kilobits",
+                                        "Megabits",
+                                        "Gigabits",
+                                        "Terabits",
+                                        "Percent",
+                                        "Count",
+                                        "Bytes/Second",
+                                        "Kilobytes/Second",
+                                        "Megabytes/Second",
+                                        "Gigabytes/Second",
+                                        "Terabytes/Second",
+                                        "Bits/Second",
+                                        "Kilobits/Second",
+                                        "Megabits/Second",
+                                        "Gigabits/Second",
+                                        "Terabits/Second",
+                                        "Count/Second",
+                                        "None"};
+    for (size_t i = 0; unit && i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(unit, units[i]) == 0)
+            return true;
+    return false;
+}

@@ -30,44 +30,6 @@
 #define EMF_MAX_DIM_VALUE_LEN  1024u
 #define EMF_MAX_DOCUMENT_BYTES (256u * 1024u)
 
-/* MetricDatum's units. */
-static const char *const units[] = {
-    "Seconds",
-    "Microseconds",
-    "Milliseconds",
-    "Bytes",
-    "Kilobytes",
-    "Megabytes",
-    "Gigabytes",
-    "Terabytes",
-    "Bits",
-    "Kilobits",
-    "Megabits",
-    "Gigabits",
-    "Terabits",
-    "Percent",
-    "Count",
-    "Bytes/Second",
-    "Kilobytes/Second",
-    "Megabytes/Second",
-    "Gigabytes/Second",
-    "Terabytes/Second",
-    "Bits/Second",
-    "Kilobits/Second",
-    "Megabits/Second",
-    "Gigabits/Second",
-    "Terabits/Second",
-    "Count/Second",
-    "None",
-};
-
-static bool is_unit(const char *s) {
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (strcmp(s, units[i]) == 0)
-            return true;
-    return false;
-}
-
 /* ASCII without control characters, with at least one character that is not white space:
  * what CloudWatch takes for a namespace, a dimension name or a dimension value. */
 static bool cloudwatch_text(const char *s) {
@@ -122,7 +84,7 @@ static bool metric_ok(const json_t *doc, const json_t *metrics, size_t m, char *
                  0,
              "metric \"%s\" is defined once", name);
     const json_t *unit = json_object_get(def, "Unit");
-    RULE(!unit || (json_is_string(unit) && is_unit(json_string_value(unit))),
+    RULE(!unit || (json_is_string(unit) && emf_unit_known(json_string_value(unit))),
          "metric \"%s\" has a CloudWatch unit", name);
     const json_t *res = json_object_get(def, "StorageResolution");
     RULE(!res || (json_is_integer(res) &&
@@ -730,8 +692,23 @@ static void test_invocation_line_is_valid_emf(void **state) {
     json_decref(doc);
 }
 
+/* CloudWatch's units, spelt exactly: case and spacing matter. */
+static void test_units(void **state) {
+    (void)state;
+    assert_true(emf_unit_known("Milliseconds"));
+    assert_true(emf_unit_known("Count"));
+    assert_true(emf_unit_known("Count/Second"));
+    assert_true(emf_unit_known("None"));
+    assert_false(emf_unit_known("milliseconds"));
+    assert_false(emf_unit_known("ms"));
+    assert_false(emf_unit_known("Count / Second"));
+    assert_false(emf_unit_known(""));
+    assert_false(emf_unit_known(NULL));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_units),
         cmocka_unit_test_setup(test_every_metric, setup),
         cmocka_unit_test_setup(test_no_dynamodb_and_warm, setup),
         cmocka_unit_test_setup(test_every_operation_is_valid, setup),

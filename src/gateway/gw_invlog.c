@@ -1,6 +1,7 @@
 /* gw_invlog.c — the bootstrap's invocation line, read and summarised (see gw_invlog.h). */
 #include "gw_invlog.h"
 
+#include "emf.h"
 #include "gw_codec.h"
 
 #include <jansson.h>
@@ -11,35 +12,6 @@
 #define EMF_MAX_METRICS    100u  /* metrics in one directive */
 #define EMF_MAX_NAMESPACE  1024u /* characters */
 
-/* CloudWatch's units (the MetricDatum Unit list). */
-static const char *const emf_units[] = {"Seconds",
-                                        "Microseconds",
-                                        "Milliseconds",
-                                        "Bytes",
-                                        "Kilobytes",
-                                        "Megabytes",
-                                        "Gigabytes",
-                                        "Terabytes",
-                                        "Bits",
-                                        "Kilobits",
-                                        "Megabits",
-                                        "Gigabits",
-                                        "Terabits",
-                                        "Percent",
-                                        "Count",
-                                        "Bytes/Second",
-                                        "Kilobytes/Second",
-                                        "Megabytes/Second",
-                                        "Gigabytes/Second",
-                                        "Terabytes/Second",
-                                        "Bits/Second",
-                                        "Kilobits/Second",
-                                        "Megabits/Second",
-                                        "Gigabits/Second",
-                                        "Terabits/Second",
-                                        "Count/Second",
-                                        "None"};
-
 static void copy_str(const json_t *obj, const char *key, char *out) {
     const char *v = json_string_value(json_object_get(obj, key));
     snprintf(out, GW_INVLOG_MAX_FIELD, "%s", v ? v : "");
@@ -48,14 +20,6 @@ static void copy_str(const json_t *obj, const char *key, char *out) {
 static double number_or(const json_t *obj, const char *key, double dflt) {
     const json_t *v = json_object_get(obj, key);
     return json_is_number(v) ? json_number_value(v) : dflt;
-}
-
-static bool known_unit(const char *u) {
-    for (size_t i = 0; i < sizeof emf_units / sizeof emf_units[0]; i++) {
-        if (strcmp(u, emf_units[i]) == 0)
-            return true;
-    }
-    return false;
 }
 
 /* A metric's value: a number, or an array of numbers (at most 100). */
@@ -115,7 +79,7 @@ static bool check_metrics(const json_t *doc, const json_t *metrics, char *why, s
             snprintf(why, n, "a metric has no Name");
             return false;
         }
-        if (unit && !(json_is_string(unit) && known_unit(json_string_value(unit)))) {
+        if (unit && !(json_is_string(unit) && emf_unit_known(json_string_value(unit)))) {
             snprintf(why, n, "metric %.60s: Unit is not one of CloudWatch's units", name);
             return false;
         }
