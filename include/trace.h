@@ -37,7 +37,11 @@ bool trace_records(const trace_context *t);
  * false, with out "", when t has no Root (then no header is sent). */
 bool trace_format(const trace_context *t, const char *parent, char out[TRACE_HEADER_MAX]);
 
-/* Whether s is exactly n hex digits (either case). */
+/* Whether s is exactly n hex digits (either case): a segment id when n is TRACE_ID_LEN. */
 bool trace_is_hex(const char *s, size_t n);
+
+/* Whether s (n bytes, not necessarily NUL-terminated) is a trace id, "1-" + 8 hex + "-" +
+ * 24 hex. */
+bool trace_is_root(const char *s, size_t n);
 
 #endif

@@ -14,28 +14,19 @@ static bool hex_run(const char *s, size_t n) {
     return true;
 }
 
-/* The end of a field: the header's end or the next field. */
-static bool field_end(char c) {
-    return c == '\0' || c == ';';
-}
-
 bool trace_is_hex(const char *s, size_t n) {
     return hex_run(s, n) && s[n] == '\0';
 }
 
-/* "1-" + 8 hex + "-" + 24 hex, then the end of the field. */
-static bool root_ok(const char *v) {
-    return v[0] == '1' && v[1] == '-' && hex_run(v + 2, 8) && v[10] == '-' && hex_run(v + 11, 24) &&
-           field_end(v[TRACE_ROOT_LEN]);
+bool trace_is_root(const char *s, size_t n) {
+    return n == TRACE_ROOT_LEN && s[0] == '1' && s[1] == '-' && hex_run(s + 2, 8) && s[10] == '-' &&
+           hex_run(s + 11, 24);
 }
 
-/* Copies the field's value (up to ';' or the end) when it is exactly len characters. */
-static void copy_value(const char *v, size_t len, char *out) {
-    size_t n = strcspn(v, ";");
-    if (n == len) {
-        memcpy(out, v, len);
-        out[len] = '\0';
-    }
+/* Copies the n-character value v into out (of n + 1 bytes). */
+static void copy_value(const char *v, size_t n, char *out) {
+    memcpy(out, v, n);
+    out[n] = '\0';
 }
 
 void trace_parse(const char *header, trace_context *out) {
@@ -43,15 +34,16 @@ void trace_parse(const char *header, trace_context *out) {
     for (const char *p = header; p && *p;) {
         while (*p == ' ')
             p++;
-        if (strncmp(p, "Root=", 5) == 0 && root_ok(p + 5))
+        size_t n = strcspn(p, ";"); /* this field's length */
+        if (n > 5 && strncmp(p, "Root=", 5) == 0 && trace_is_root(p + 5, n - 5))
             copy_value(p + 5, TRACE_ROOT_LEN, out->root);
-        else if (strncmp(p, "Parent=", 7) == 0 && hex_run(p + 7, TRACE_ID_LEN) &&
-                 field_end(p[7 + TRACE_ID_LEN]))
+        else if (n == 7 + TRACE_ID_LEN && strncmp(p, "Parent=", 7) == 0 &&
+                 hex_run(p + 7, TRACE_ID_LEN))
             copy_value(p + 7, TRACE_ID_LEN, out->parent);
         else if (strncmp(p, "Sampled=", 8) == 0)
-            out->sampled = p[8] == '1' && field_end(p[9]);
-        p = strchr(p, ';');
-        if (p)
+            out->sampled = n == 9 && p[8] == '1';
+        p += n;
+        if (*p)
             p++;
     }
 }

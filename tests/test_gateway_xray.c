@@ -30,13 +30,13 @@ static int is_hex(const char *s, size_t n) {
 
 static void test_new_ids_without_client_header(void **state) {
     (void)state;
-    gw_trace_ids a, b;
+    trace_context a, b;
     gw_xray_new_ids(0x6745a1b2, true, NULL, 0, &a);
     gw_xray_new_ids(0x6745a1b2, true, NULL, 0, &b);
-    assert_int_equal(strlen(a.root), GW_XRAY_ROOT_LEN);
+    assert_int_equal(strlen(a.root), TRACE_ROOT_LEN);
     assert_memory_equal(a.root, "1-6745a1b2-", 11);
     assert_true(is_hex(a.root + 11, 24));
-    assert_true(gw_xray_is_trace_id(a.root, strlen(a.root)));
+    assert_true(trace_is_root(a.root, strlen(a.root)));
     assert_int_equal(strlen(a.parent), 16);
     assert_true(is_hex(a.parent, 16));
     assert_true(a.sampled);
@@ -46,7 +46,7 @@ static void test_new_ids_without_client_header(void **state) {
     assert_false(a.sampled);
 
     char h[GW_XRAY_MAX_HEADER];
-    gw_xray_lambda_header(&b, h, sizeof h);
+    (void)trace_format(&b, b.parent, h);
     char want[GW_XRAY_MAX_HEADER];
     snprintf(want, sizeof want, "Root=%s;Parent=%s;Sampled=1", b.root, b.parent);
     assert_string_equal(h, want);
@@ -54,7 +54,7 @@ static void test_new_ids_without_client_header(void **state) {
 
 static void test_new_ids_follow_the_client(void **state) {
     (void)state;
-    gw_trace_ids ids;
+    trace_context ids;
     static const char both[] = "Root=" ROOT ";Parent=" PARENT ";Sampled=0";
     gw_xray_new_ids(1, true, both, sizeof both - 1, &ids);
     assert_string_equal(ids.root, ROOT);

@@ -142,12 +142,12 @@ static enum MHD_Result serve(gw_server *s, struct MHD_Connection *c, const char 
     char request_id[40], ext_id[17], trace_root[48], lambda_trace[GW_XRAY_MAX_HEADER], ip[64];
     gw_uuid(request_id);
     gw_extended_id(ext_id);
-    gw_trace_ids ids;
+    trace_context ids;
     const char *client_trace = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Amzn-Trace-Id");
     gw_xray_new_ids(rq->t0_epoch / 1000, s->cfg.sampled, client_trace,
                     client_trace ? strlen(client_trace) : 0, &ids);
     snprintf(trace_root, sizeof trace_root, "Root=%s", ids.root);
-    gw_xray_lambda_header(&ids, lambda_trace, sizeof lambda_trace);
+    (void)trace_format(&ids, ids.parent, lambda_trace);
     client_ip(c, ip, sizeof ip);
 
     gw_access log = {.request_id = request_id,

@@ -32,7 +32,7 @@
 /* One request followed from its invocation to its printed block. */
 typedef struct entry {
     uint64_t handle; /* 0: the slot is free */
-    gw_trace_ids ids;
+    trace_context ids;
     char method[16];
     char target[MAX_TARGET];
     size_t target_len;

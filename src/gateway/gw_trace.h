@@ -34,7 +34,7 @@ gw_trace *gw_trace_start(unsigned port, unsigned *bound, char *err, size_t errle
 
 /* What is known of a request when it is handed to the pool. Strings are borrowed. */
 typedef struct gw_trace_request {
-    const gw_trace_ids *ids;
+    const trace_context *ids;
     const char *method;
     const char *target; /* the raw request target */
     const char *api_request_id;

@@ -8,24 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool all_hex(const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            return false;
-    }
-    return true;
-}
-
-bool gw_xray_is_trace_id(const char *s, size_t n) {
-    return n == GW_XRAY_ROOT_LEN && s[0] == '1' && s[1] == '-' && s[10] == '-' &&
-           all_hex(s + 2, 8) && all_hex(s + 11, 24);
-}
-
-static bool is_segment_id(const char *s) {
-    return strlen(s) == GW_XRAY_ID_LEN && all_hex(s, GW_XRAY_ID_LEN);
-}
-
 /* The client's X-Amzn-Trace-Id: "Root=...;Parent=...;Sampled=1", fields in any order, spaces
  * around them allowed. *sampled is 0, 1, or -1 when the header makes no decision. */
 static bool client_root(const char *h, size_t n, char *root, int *sampled) {
@@ -41,10 +23,9 @@ static bool client_root(const char *h, size_t n, char *root, int *sampled) {
             a++;
         while (b > a && h[b - 1] == ' ')
             b--;
-        if (b - a > 5 && memcmp(h + a, "Root=", 5) == 0 &&
-            gw_xray_is_trace_id(h + a + 5, b - a - 5)) {
-            memcpy(root, h + a + 5, GW_XRAY_ROOT_LEN);
-            root[GW_XRAY_ROOT_LEN] = '\0';
+        if (b - a > 5 && memcmp(h + a, "Root=", 5) == 0 && trace_is_root(h + a + 5, b - a - 5)) {
+            memcpy(root, h + a + 5, TRACE_ROOT_LEN);
+            root[TRACE_ROOT_LEN] = '\0';
             found = true;
         } else if (b - a == 9 && memcmp(h + a, "Sampled=", 8) == 0 &&
                    (h[a + 8] == '0' || h[a + 8] == '1')) {
@@ -56,7 +37,7 @@ static bool client_root(const char *h, size_t n, char *root, int *sampled) {
 }
 
 void gw_xray_new_ids(int64_t epoch_s, bool sampled, const char *client, size_t client_len,
-                     gw_trace_ids *out) {
+                     trace_context *out) {
     int decided = -1;
     if (!client || !client_root(client, client_len, out->root, &decided)) {
         char rnd[25];
@@ -66,11 +47,7 @@ void gw_xray_new_ids(int64_t epoch_s, bool sampled, const char *client, size_t c
         decided = -1;
     }
     out->sampled = decided < 0 ? sampled : decided == 1;
-    gw_random_hex(out->parent, GW_XRAY_ID_LEN);
-}
-
-void gw_xray_lambda_header(const gw_trace_ids *ids, char *out, size_t n) {
-    snprintf(out, n, "Root=%s;Parent=%s;Sampled=%d", ids->root, ids->parent, ids->sampled ? 1 : 0);
+    gw_random_hex(out->parent, TRACE_ID_LEN);
 }
 
 /* ---- datagrams ---- */
@@ -120,13 +97,13 @@ static void check(const json_t *doc, gw_xray_call *c) {
     copy_str(doc, "id", id);
     if (!c->name[0])
         problem(c, "no name");
-    if (!is_segment_id(id))
+    if (!trace_is_hex(id, TRACE_ID_LEN))
         problem(c, "id is not 16 hex digits");
-    if (!gw_xray_is_trace_id(c->trace_id, strlen(c->trace_id)))
+    if (!trace_is_root(c->trace_id, strlen(c->trace_id)))
         problem(c, "trace_id is not 1-<8 hex>-<24 hex>");
     if (!type || strcmp(type, "subsegment") != 0)
         problem(c, "type is not \"subsegment\"");
-    if (!is_segment_id(c->parent_id))
+    if (!trace_is_hex(c->parent_id, TRACE_ID_LEN))
         problem(c, "parent_id is not 16 hex digits");
     if (!json_is_number(start))
         problem(c, "no start_time");

@@ -10,38 +10,24 @@
 
 #include "buf.h"
 #include "common.h"
+#include "trace.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_XRAY_ROOT_LEN     35u /* "1-" 8 hex "-" 24 hex */
-#define GW_XRAY_ID_LEN       16u /* a segment or subsegment id */
 #define GW_XRAY_MAX_DATAGRAM 65536u
 #define GW_XRAY_MAX_HEADER   1024u /* the Lambda-Runtime-Trace-Id we make, with room */
 #define GW_XRAY_MAX_FIELD    128u  /* any one string kept from a datagram, NUL included */
 #define GW_XRAY_MAX_PROBLEM  160u
 
-/* One invocation's trace: its Root, the Parent the function's subsegments hang from, and
- * whether it is sampled. */
-typedef struct gw_trace_ids {
-    char root[GW_XRAY_ROOT_LEN + 1];
-    char parent[GW_XRAY_ID_LEN + 1];
-    bool sampled;
-} gw_trace_ids;
-
 /* Ids for a new invocation, as API Gateway with tracing on and Lambda make them: when client
  * (the request's X-Amzn-Trace-Id, may be NULL) carries a well-formed Root, the trace goes on
  * under it, and its Sampled=0 or Sampled=1 is honoured; otherwise a new Root dated epoch_s.
- * sampled is the decision when the client made none. The Parent is always new. */
+ * sampled is the decision when the client made none. The Parent is always new. The
+ * Lambda-Runtime-Trace-Id the bootstrap gets is trace_format(out, out->parent, ...). */
 void gw_xray_new_ids(int64_t epoch_s, bool sampled, const char *client, size_t client_len,
-                     gw_trace_ids *out);
-
-/* Whether s (n bytes) is a trace id "1-XXXXXXXX-YYYYYYYYYYYYYYYYYYYYYYYY" (hex digits). */
-bool gw_xray_is_trace_id(const char *s, size_t n);
-
-/* "Root=...;Parent=...;Sampled=1": the Lambda-Runtime-Trace-Id header, into out (n bytes). */
-void gw_xray_lambda_header(const gw_trace_ids *ids, char *out, size_t n);
+                     trace_context *out);
 
 /* One subsegment from a datagram, as far as it could be read. Strings are "" when absent,
  * numbers -1 (times: has_times false). */
