@@ -19,6 +19,7 @@
 typedef struct ddb_observed {
     unsigned calls;    /* calls made (each may have made several attempts) */
     unsigned attempts; /* HTTP requests sent */
+    unsigned retries;  /* attempts beyond each call's first (a call that sent none adds 0) */
     int64_t busy_us;   /* time spent in the calls, retries and pauses included */
 } ddb_observed;
 

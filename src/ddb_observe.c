@@ -104,6 +104,7 @@ static ddb_status observed_call(void *ctx, ddb_op op, const json_t *request, int
         ddb_client_set_trace_header(o->client, NULL);
     o->totals.calls++;
     o->totals.attempts += reply->attempts;
+    o->totals.retries += reply->attempts > 0 ? reply->attempts - 1 : 0;
     o->totals.busy_us += t1 - t0;
     if (record)
         send_subsegment(o, id, op, request, start_us, start_us + (t1 - t0), reply);

@@ -209,7 +209,7 @@ static void serve(app *a) {
                           .latency_ms = duration_ms,
                           .called_ddb = calls->calls > 0,
                           .ddb_latency_ms = (double)calls->busy_us / 1000.0,
-                          .ddb_retries = calls->attempts - calls->calls,
+                          .ddb_retries = calls->retries,
                           .client_error = resp.status >= 400 && resp.status < 500,
                           .server_error = resp.status >= 500,
                           .cold_start = !a->warm};

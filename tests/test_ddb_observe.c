@@ -218,9 +218,24 @@ static void test_totals_and_pass_through(void **state) {
 
     assert_int_equal(fx->obs.totals.calls, 3);
     assert_int_equal(fx->obs.totals.attempts, 6);
+    assert_int_equal(fx->obs.totals.retries, 3);
     /* The two 5 ms calls are in the time, and nothing near a second is. */
     assert_true(fx->obs.totals.busy_us >= 10000);
     assert_true(fx->obs.totals.busy_us < 1000000);
+}
+
+/* A call that sent nothing (no time left for a request) made no retry: the retries never
+ * count below zero. */
+static void test_retries_of_a_call_that_sent_nothing(void **state) {
+    fixture *fx = *state;
+    begin(fx, NOT_SAMPLED);
+    script(&fx->in, (scripted){DDB_UNAVAILABLE, 0, "no time left for a request", 0, NULL, 0});
+    script(&fx->in, (scripted){DDB_OK, 200, NULL, 2, NULL, 0});
+    assert_int_equal(call(fx, DDB_GET_ITEM, fx->get_request), DDB_UNAVAILABLE);
+    assert_int_equal(call(fx, DDB_GET_ITEM, fx->get_request), DDB_OK);
+    assert_int_equal(fx->obs.totals.calls, 2);
+    assert_int_equal(fx->obs.totals.attempts, 2);
+    assert_int_equal(fx->obs.totals.retries, 1);
 }
 
 static void test_begin_resets_totals(void **state) {
@@ -546,6 +561,7 @@ static void test_trace_header_reaches_dynamodb(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_totals_and_pass_through, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retries_of_a_call_that_sent_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_begin_resets_totals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sampled_sends_one_subsegment_per_call, setup,
                                         teardown),
