@@ -43,7 +43,8 @@ class RoutingTest(BootstrapCase):
             "not-a-uuid",
             "12345",
         ]
-        for pid in bad:
+        # An id whose first 8 characters are digits is its own partial upper case: canonical.
+        for pid in [p for p in bad if p != uid]:
             for method, body in (("GET", None), ("PUT", {"name": "x"}), ("PATCH", {"name": "x"}), ("DELETE", None)):
                 with self.subTest(id=pid, method=method):
                     r = self.rest(method, "/users/" + pid, body)
