@@ -122,7 +122,13 @@ export function resolveIntrinsics(node, ctx) {
         if (v === 'AWS::NoValue') return NO_VALUE;
         if (v in PSEUDO) return PSEUDO[v];
         if (v in ctx.params) return ctx.params[v];
-        throw new Error(`Ref to unknown parameter ${v}`);
+        if (v in ctx.attributes) return ctx.attributes[v];
+        throw new Error(`Ref to unknown parameter or resource ${v}`);
+      case 'Fn::GetAtt': {
+        const name = Array.isArray(v) ? v.join('.') : v;
+        if (name in ctx.attributes) return ctx.attributes[name];
+        throw new Error(`Fn::GetAtt of unknown ${name}`);
+      }
       case 'Fn::If': {
         if (!(v[0] in ctx.conditions)) throw new Error(`Fn::If on unknown condition ${v[0]}`);
         return resolveIntrinsics(ctx.conditions[v[0]] ? v[1] : v[2], ctx);
@@ -167,7 +173,10 @@ export function tablesForLocal(template, tableName) {
     const p = resolveIntrinsics(r.Properties, ctx);
     const create = { TableName: p.TableName, AttributeDefinitions: p.AttributeDefinitions, KeySchema: p.KeySchema,
       BillingMode: p.BillingMode };
-    if (p.GlobalSecondaryIndexes) create.GlobalSecondaryIndexes = p.GlobalSecondaryIndexes;
+    // DynamoDB Local has no on-demand maximum throughput: the local tables are unbounded.
+    if (p.GlobalSecondaryIndexes) {
+      create.GlobalSecondaryIndexes = p.GlobalSecondaryIndexes.map(({ OnDemandThroughput, ...index }) => index);
+    }
     if (p.LocalSecondaryIndexes) create.LocalSecondaryIndexes = p.LocalSecondaryIndexes;
     tables.push({ logicalId: id, create, timeToLive: p.TimeToLiveSpecification ?? null });
     names[id] = p.TableName;

@@ -10,17 +10,20 @@
 //       2. Every AWS::Serverless::* resource against the SAM specification's JSON Schema
 //          (shared/schemas/sam/sam.schema.json, draft-04, with ajv-draft-04), which step 1
 //          does not check.
-//       3. infra/openapi.yaml resolved as CloudFormation would (its Fn::If / Fn::Sub /
-//          Fn::Join, for each value of the Auth parameter), each result linted by Redocly
-//          (recommended rules, tests/package/redocly.yaml): any problem fails.
+//       3. infra/openapi.yaml (REST) and infra/openapi-http.yaml (HTTP, which must be what
+//          scripts/openapi-http.mjs derives from the REST one) resolved as CloudFormation would
+//          (Fn::If / Fn::Sub / Fn::Join ..., for each combination of ApiType and Auth the rules
+//          allow), each result linted by Redocly (recommended rules, tests/package/redocly.yaml):
+//          any problem fails; no operation public unless Auth=NONE.
 //       4. What no generic validator knows: the IAM policy is the least privilege the issue
 //          asks for, the table and function settings, every API Gateway answer in the problem
 //          shape with CORS headers, every method proxied to the function; the observability
 //          settings (Lambda drops no log line, the metrics' environment), the seed's alarms and
 //          thresholds by default and the strict ones only with AlarmProfile=strict, the
 //          dashboard resolved to JSON with the function's metrics per operation and X-Ray links.
-//   node tests/package/infra-tool.mjs resolve [--auth NONE|API_KEY|IAM|COGNITO]
-//       Prints the resolved OpenAPI document (JSON).
+//   node tests/package/infra-tool.mjs resolve [--auth NONE|API_KEY|IAM|COGNITO] [--api-type REST|HTTP]
+//       Prints the resolved OpenAPI document (JSON): infra/openapi.yaml for REST (the default),
+//       infra/openapi-http.yaml for HTTP.
 //   node tests/package/infra-tool.mjs tables [--table-name NAME]   (the same as scripts/template.mjs tables)
 //       Prints the template's DynamoDB tables as CreateTable requests (keys, attribute
 //       definitions, indexes, billing) with their TTL, for the parameter TableName (default
@@ -42,18 +45,27 @@ import { RegoEngine, TemplateFile, version as cfnValidateVersion } from '@aws/cl
 import Ajv from 'ajv';
 import Ajv04 from 'ajv-draft-04';
 
+import { httpDocument, render as renderOpenapi } from '../../scripts/openapi-http.mjs';
 import {
   PSEUDO, REPO, TEMPLATE, loadYaml, evaluateConditions, parameterValues, resolveIntrinsics, tablesForLocal,
 } from '../../scripts/template.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-const OPENAPI = path.join(REPO, 'infra', 'openapi.yaml');
+const OPENAPI = { REST: path.join(REPO, 'infra', 'openapi.yaml'), HTTP: path.join(REPO, 'infra', 'openapi-http.yaml') };
+// Every combination of ApiType and Auth the template's rules allow, COGNITO with an existing
+// pool and with the stack's own; the template's default (IAM) first.
+const COMBINATIONS = [
+  ['REST', 'IAM'], ['REST', 'API_KEY'], ['REST', 'COGNITO'], ['REST', 'COGNITO', 'own pool'], ['REST', 'NONE'],
+  ['HTTP', 'IAM'], ['HTTP', 'COGNITO'], ['HTTP', 'COGNITO', 'own pool'], ['HTTP', 'NONE'],
+].map(([apiType, auth, pool]) => ({ apiType, auth, ownPool: Boolean(pool), name: `ApiType=${apiType} Auth=${auth}${pool ? ' (own pool)' : ''}` }));
 const AUTHS = ['NONE', 'API_KEY', 'IAM', 'COGNITO'];
 const SCHEMES = { API_KEY: 'api_key', IAM: 'sigv4', COGNITO: 'cognito' };
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:users-api-UsersFunction';
 const COGNITO_ARN = 'arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Example1';
+const OWN_POOL = { UsersUserPool: 'us-east-1_OwnPool1', UsersUserPoolClient: 'ownclient1234567890',
+  'UsersUserPool.Arn': 'arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_OwnPool1' };
 
 // ---- reporting -------------------------------------------------------------------------------
 
@@ -77,25 +89,26 @@ function finish(summary = (p, f) => `${p} passed, ${f} failed`) {
 
 // The template's YAML, parameters, conditions and intrinsic functions: scripts/template.mjs.
 
-function resolvedOpenapi(template, auth, extraParams = {}) {
+function resolvedOpenapi(template, { apiType = 'REST', auth, ownPool = false }, extraParams = {}) {
   const params = parameterValues(template, {
+    ApiType: apiType,
     Auth: auth,
-    ...(auth === 'COGNITO' ? { CognitoUserPoolArn: COGNITO_ARN } : {}),
+    ...(auth === 'COGNITO' && !ownPool ? { CognitoUserPoolArn: COGNITO_ARN, CognitoClientIds: 'client1,client2' } : {}),
     ...extraParams,
   });
   const ctx = {
     params,
     conditions: evaluateConditions(template, params),
-    attributes: { 'UsersFunction.Arn': FUNCTION_ARN },
+    attributes: { 'UsersFunction.Arn': FUNCTION_ARN, ...OWN_POOL },
   };
-  return resolveIntrinsics(loadYaml(OPENAPI, false), ctx);
+  return resolveIntrinsics(loadYaml(OPENAPI[apiType], false), ctx);
 }
 
 // ---- 1. AWS's CloudFormation validator ---------------------------------------------------------
 
 function templateForCfnValidator(template) {
   const t = structuredClone(template);
-  const apis = Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::Serverless::Api');
+  const apis = Object.entries(t.Resources).filter(([, r]) => ['AWS::Serverless::Api', 'AWS::Serverless::HttpApi'].includes(r.Type));
   for (const [, api] of apis) {
     const body = api.Properties?.DefinitionBody;
     const include = body?.['Fn::Transform'];
@@ -109,6 +122,11 @@ function templateForCfnValidator(template) {
     if (Array.isArray(n)) return n.map(rewrite);
     if (!n || typeof n !== 'object') return n;
     if (typeof n.Ref === 'string' && n.Ref in stageOf) return structuredClone(stageOf[n.Ref]);
+    if (typeof n['Fn::Sub'] === 'string') {
+      let text = n['Fn::Sub'];
+      for (const [ref, stage] of Object.entries(stageOf)) if (stage?.Ref) text = text.split(`\${${ref}}`).join(`\${${stage.Ref}}`);
+      return { 'Fn::Sub': text };
+    }
     return Object.fromEntries(Object.entries(n).map(([k, v]) => [k, rewrite(v)]));
   };
   return rewrite(t);
@@ -121,12 +139,20 @@ function runCfnValidator(template, tmp) {
   try {
     const report = engine.validateStandard(new TemplateFile(file), { strict: true, severityLevel: 'INFO' });
     const problems = [];
-    if (report.status !== 'OK') problems.push(`validator status ${report.status}`);
+    const excused = [];
     for (const d of report.diagnostics) {
-      if (['WARN', 'ERROR', 'FATAL'].includes(d.severity)) {
-        problems.push(`${d.severity} ${d.ruleId} ${d.entity?.logicalId ?? ''} ${d.propertyPath ?? ''}: ${d.message}`);
+      if (!['WARN', 'ERROR', 'FATAL'].includes(d.severity)) continue;
+      // This validator's W1001 does not follow an output's Fn::If (a false positive: the
+      // template's outputs pick the REST or the HTTP API by ApiType). Checked instead below, by
+      // resolving every output for every combination.
+      if (d.ruleId === 'W1001' && String(d.propertyPath).startsWith('Outputs/') && String(d.propertyPath).includes('Fn::If')) {
+        excused.push(d);
+        continue;
       }
+      problems.push(`${d.severity} ${d.ruleId} ${d.entity?.logicalId ?? ''} ${d.propertyPath ?? ''}: ${d.message}`);
     }
+    if (report.status !== 'OK' && problems.length === 0 && excused.length === 0) problems.push(`validator status ${report.status}`);
+    if (excused.length) checkOutputReferences(template);
     const info = report.diagnostics.filter((d) => !['WARN', 'ERROR', 'FATAL'].includes(d.severity)).length;
     console.log(`     @aws/cloudformation-validate ${cfnValidateVersion()} (${report.metadata.cfnLintVersion.split('@').pop()} rules): ` +
       `${report.metadata.rulesEvaluated} rules, ${report.metadata.resourcesScanned} resources, ${info} informational notes`);
@@ -134,6 +160,38 @@ function runCfnValidator(template, tmp) {
   } finally {
     engine.free();
   }
+}
+
+// Every output, for every combination of ApiType and Auth (and each alarm profile), refers
+// only to resources that combination creates: what W1001 would say if it followed Fn::If.
+function checkOutputReferences(template) {
+  const R = template.Resources;
+  const problems = [];
+  for (const combo of COMBINATIONS) {
+    const params = parameterValues(template, { ApiType: combo.apiType, Auth: combo.auth,
+      ...(combo.auth === 'COGNITO' && !combo.ownPool ? { CognitoUserPoolArn: COGNITO_ARN, CognitoClientIds: 'a' } : {}) });
+    const cond = evaluateConditions(template, params);
+    const exists = (id) => id in R && (!R[id].Condition || cond[R[id].Condition]);
+    const walk = (n, where) => {
+      if (Array.isArray(n)) return n.forEach((x) => walk(x, where));
+      if (!n || typeof n !== 'object') return undefined;
+      if ('Fn::If' in n) return walk(cond[n['Fn::If'][0]] ? n['Fn::If'][1] : n['Fn::If'][2], where);
+      const refs = [];
+      if (typeof n.Ref === 'string') refs.push(n.Ref);
+      if (n['Fn::GetAtt']) refs.push([].concat(n['Fn::GetAtt'])[0].split('.')[0]);
+      const sub = n['Fn::Sub'];
+      if (sub) for (const m of String(Array.isArray(sub) ? sub[0] : sub).matchAll(/\$\{([A-Za-z0-9]+)/g)) refs.push(m[1]);
+      for (const id of refs) {
+        if (Array.isArray(sub) && sub[1] && id in sub[1]) continue;
+        if (id in R && !exists(id)) problems.push(`${combo.name}: ${where} refers to ${id}, which this combination does not create`);
+      }
+      return Object.values(n).forEach((x) => walk(x, where));
+    };
+    for (const [name, o] of Object.entries(template.Outputs || {})) {
+      if (!o.Condition || cond[o.Condition]) walk(o.Value, `output ${name}`);
+    }
+  }
+  check('template: every output refers only to resources its combination creates (W1001, followed through Fn::If)', problems);
 }
 
 // ---- 2. SAM's JSON Schema ----------------------------------------------------------------------
@@ -167,16 +225,19 @@ function runSamSchema(template, samSchemaFile) {
 // ---- 3. Redocly on each resolved OpenAPI document ------------------------------------------------
 
 function runRedocly(template, tmp) {
+  const derived = renderOpenapi(httpDocument(loadYaml(OPENAPI.REST, false)));
+  check('infra/openapi-http.yaml is what scripts/openapi-http.mjs derives from infra/openapi.yaml',
+    fs.readFileSync(OPENAPI.HTTP, 'utf8') === derived ? [] : ['it is not: run node scripts/openapi-http.mjs']);
   const redocly = path.join(REPO, 'node_modules', '.bin', 'redocly');
-  for (const auth of AUTHS) {
+  for (const combo of COMBINATIONS) {
     let doc;
     try {
-      doc = resolvedOpenapi(template, auth);
+      doc = resolvedOpenapi(template, combo);
     } catch (e) {
-      check(`OpenAPI (Auth=${auth}) resolves`, [e.message]);
+      check(`OpenAPI (${combo.name}) resolves`, [e.message]);
       continue;
     }
-    const file = path.join(tmp, `openapi-${auth}.json`);
+    const file = path.join(tmp, `openapi-${combo.apiType}-${combo.auth}${combo.ownPool ? '-own' : ''}.json`);
     fs.writeFileSync(file, JSON.stringify(doc, null, 1));
     const r = spawnSync(redocly, ['lint', file, '--config', path.join(HERE, 'redocly.yaml'), '--format', 'json',
       '--max-problems', '1000', '--lint-config', 'error'], {
@@ -188,14 +249,14 @@ function runRedocly(template, tmp) {
     try {
       report = JSON.parse(r.stdout);
     } catch {
-      check(`Redocly lint (Auth=${auth})`, [`redocly did not run (status ${r.status}): ${r.stderr.slice(-2000)}`]);
+      check(`Redocly lint (${combo.name})`, [`redocly did not run (status ${r.status}): ${r.stderr.slice(-2000)}`]);
       continue;
     }
     const problems = (report.problems || []).map((p) =>
       `${p.severity} ${p.ruleId}: ${p.message} at ${(p.location || []).map((l) => l.pointer).join(', ')}`);
     if (r.status !== 0 && problems.length === 0) problems.push(`redocly exited ${r.status}`);
-    check(`Redocly lint, recommended rules (Auth=${auth})`, problems);
-    checkOpenapiShape(doc, auth);
+    check(`Redocly lint, recommended rules (${combo.name})`, problems);
+    checkOpenapiShape(doc, combo);
   }
 }
 
@@ -211,26 +272,53 @@ function operations(doc) {
   return out;
 }
 
-function checkOpenapiShape(doc, auth) {
+// Per combination of ApiType and Auth: every operation goes to the function, and none is
+// public unless Auth=NONE (a REST API's OPTIONS, the CORS preflight, is never authenticated; an
+// HTTP API answers the preflight itself and has no OPTIONS operation).
+function checkOpenapiShape(doc, { apiType, auth, ownPool, name }) {
   const problems = [];
+  const http = apiType === 'HTTP';
   for (const [p, m, op] of operations(doc)) {
     const i = op['x-amazon-apigateway-integration'];
     if (!i || i.type !== 'aws_proxy' || i.httpMethod !== 'POST' || !String(i.uri).includes(`/functions/${FUNCTION_ARN}/invocations`)) {
       problems.push(`${m} ${p}: not a Lambda proxy integration of UsersFunction: ${JSON.stringify(i)}`);
     }
-    if (i && !(i.timeoutInMillis <= 29000)) problems.push(`${m} ${p}: integration timeout over 29 s`);
+    if (i && !(i.timeoutInMillis <= (http ? 30000 : 29000))) problems.push(`${m} ${p}: integration timeout over the gateway's limit`);
+    if (i && http && i.payloadFormatVersion !== '2.0') problems.push(`${m} ${p}: payloadFormatVersion ${i.payloadFormatVersion}, expected 2.0`);
+    if (i && !http && i.payloadFormatVersion !== undefined) problems.push(`${m} ${p}: a REST integration with payloadFormatVersion`);
+    if (http && m === 'options') problems.push(`${m} ${p}: an HTTP API answers the preflight itself (x-amazon-apigateway-cors)`);
     const want = m === 'options' || auth === 'NONE' ? [] : [{ [SCHEMES[auth]]: [] }];
     if (JSON.stringify(op.security) !== JSON.stringify(want)) {
       problems.push(`${m} ${p}: security ${JSON.stringify(op.security)}, expected ${JSON.stringify(want)}`);
     }
+    if (auth !== 'NONE' && m !== 'options' && !(op.security?.length > 0)) problems.push(`${m} ${p}: public with Auth=${auth}`);
   }
-  const schemes = Object.keys(doc.components.securitySchemes || {});
+  const schemes = doc.components.securitySchemes || {};
   const wantSchemes = auth === 'NONE' ? [] : [SCHEMES[auth]];
-  if (JSON.stringify(schemes) !== JSON.stringify(wantSchemes)) problems.push(`security schemes ${schemes}, expected ${wantSchemes}`);
+  if (JSON.stringify(Object.keys(schemes)) !== JSON.stringify(wantSchemes)) problems.push(`security schemes ${Object.keys(schemes)}, expected ${wantSchemes}`);
+  if (auth === 'COGNITO') {
+    const a = schemes.cognito?.['x-amazon-apigateway-authorizer'] || {};
+    const pool = ownPool ? OWN_POOL['UsersUserPool.Arn'] : COGNITO_ARN;
+    if (http) {
+      const poolId = pool.split('/')[1];
+      const audience = ownPool ? [OWN_POOL.UsersUserPoolClient] : ['client1', 'client2'];
+      if (a.type !== 'jwt' || a.identitySource !== '$request.header.Authorization'
+        || a.jwtConfiguration?.issuer !== `https://cognito-idp.us-east-1.amazonaws.com/${poolId}`
+        || JSON.stringify(a.jwtConfiguration?.audience) !== JSON.stringify(audience)) {
+        problems.push(`JWT authorizer ${JSON.stringify(a)}: expected the pool ${poolId} and the audience ${audience}`);
+      }
+    } else if (a.type !== 'cognito_user_pools' || JSON.stringify(a.providerARNs) !== JSON.stringify([pool])) {
+      problems.push(`Cognito authorizer ${JSON.stringify(a)}: expected the pool ${pool}`);
+    }
+  }
   for (const p of ['/users', '/users/{userId}', '/', '/{proxy+}']) {
     if (!doc.paths[p]?.['x-amazon-apigateway-any-method']) problems.push(`${p}: no x-amazon-apigateway-any-method (the function must answer 404/405)`);
   }
-  check(`OpenAPI (Auth=${auth}): every method proxied to the function, security as Auth says`, problems);
+  check(`OpenAPI (${name}): every method proxied to the function, security as Auth says, nothing public unless NONE`, problems);
+  if (http) {
+    checkHttpCors(doc, name);
+    return;
+  }
 
   // API Gateway's own answers: the problem shape and the CORS headers, whatever the type.
   const ajv = openapiAjv(doc);
@@ -268,7 +356,103 @@ function checkOpenapiShape(doc, auth) {
     }
     if (t.startsWith('DEFAULT_') !== (r.statusCode === undefined)) gwProblems.push(`${t}: only the DEFAULT_ types may keep API Gateway's status`);
   }
-  check(`OpenAPI (Auth=${auth}): API Gateway's own answers are problem documents with CORS headers`, gwProblems);
+  check(`OpenAPI (${name}): API Gateway's own answers are problem documents with CORS headers`, gwProblems);
+}
+
+// An HTTP API's CORS is its own: the origins of AllowedOrigins, the methods and headers the
+// function's preflight allows (src/op_read.c), the headers it exposes (include/cors.h); and
+// nothing of the REST API's gateway responses or validators, which an HTTP API cannot use.
+function checkHttpCors(doc, name) {
+  const problems = [];
+  const c = doc['x-amazon-apigateway-cors'] || {};
+  const eq = (a, b, what) => {
+    if (JSON.stringify(a) !== JSON.stringify(b)) problems.push(`${what}: ${JSON.stringify(a)}, expected ${JSON.stringify(b)}`);
+  };
+  eq(c.allowOrigins, ['*'], 'allowOrigins (AllowedOrigins default)');
+  eq(c.allowMethods, ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], 'allowMethods');
+  const source = fs.readFileSync(path.join(REPO, 'src', 'op_read.c'), 'utf8');
+  const allowed = (source.match(/#define PREFLIGHT_ALLOW_HEADERS([\s\S]*?)\n#define/) || ['', ''])[1]
+    .replace(/[\\"\n]/g, '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  for (const h of allowed) {
+    if (h !== 'x-api-key' && !(c.allowHeaders || []).includes(h)) problems.push(`allowHeaders lacks ${h}, which the function's preflight allows`);
+  }
+  eq(c.exposeHeaders, ['etag', 'location'], 'exposeHeaders');
+  eq(c.allowCredentials, false, 'allowCredentials');
+  for (const k of ['x-amazon-apigateway-gateway-responses', 'x-amazon-apigateway-request-validators', 'x-amazon-apigateway-api-key-source']) {
+    if (k in doc) problems.push(`${k} in an HTTP API's document`);
+  }
+  check(`OpenAPI (${name}): CORS answered by the API as the function would, no REST-only extensions`, problems);
+}
+
+// Secure by default (issue 15): nothing public unless Auth=NONE is chosen; one API per ApiType;
+// the combinations an API type cannot serve refused by the template's rules; the limits that
+// bound what one client can cost (usage plan per key, WAF's per-IP rule, reserved concurrency).
+function checkAccess(template) {
+  const R = template.Resources;
+  const P = template.Parameters;
+  const problems = [];
+  const eq = (a, b, what) => {
+    if (JSON.stringify(a) !== JSON.stringify(b)) problems.push(`${what}: ${JSON.stringify(a)}, expected ${JSON.stringify(b)}`);
+  };
+  if (P.Auth?.Default === 'NONE' || !P.Auth?.AllowedValues?.includes(P.Auth?.Default)) problems.push(`Auth defaults to ${P.Auth?.Default}`);
+  eq([P.ApiType?.Default, P.ApiType?.AllowedValues], ['REST', ['REST', 'HTTP']], 'ApiType');
+  eq(R.UsersApi?.Condition, 'IsRestApi', 'UsersApi Condition');
+  eq(R.UsersHttpApi?.Condition, 'IsHttpApi', 'UsersHttpApi Condition');
+  eq(R.UsersHttpApi?.Properties?.DefinitionBody?.['Fn::Transform']?.Parameters?.Location, './openapi-http.yaml', 'UsersHttpApi document');
+  const route = R.UsersHttpApi?.Properties?.DefaultRouteSettings || {};
+  eq([route.ThrottlingRateLimit, route.ThrottlingBurstLimit], [{ Ref: 'ThrottlingRateLimit' }, { Ref: 'ThrottlingBurstLimit' }],
+    'HTTP API throttling per route');
+  if (!R.UsersHttpApi?.Properties?.AccessLogSettings?.DestinationArn) problems.push('HTTP API without access logs');
+  try {
+    JSON.parse(R.UsersHttpApi?.Properties?.AccessLogSettings?.Format.replace(/\$context\.[A-Za-z.]+/g, 'x'));
+  } catch (e) {
+    problems.push(`HTTP API access log format is not JSON: ${e.message}`);
+  }
+  // The rules refuse what an API type cannot do, for every combination: evaluated here.
+  const refused = (params) => Object.entries(template.Rules || {}).some(([, rule]) => {
+    const cond = evaluateConditions({ ...template, Conditions: { ...template.Conditions, __rule: rule.RuleCondition ?? true,
+      ...Object.fromEntries(rule.Assertions.map((a, i) => [`__assert${i}`, a.Assert])) } }, parameterValues(template, params));
+    return (rule.RuleCondition === undefined || cond.__rule) && rule.Assertions.some((a, i) => !cond[`__assert${i}`]);
+  });
+  for (const apiType of ['REST', 'HTTP']) {
+    for (const auth of P.Auth?.AllowedValues || []) {
+      const params = { ApiType: apiType, Auth: auth, CognitoUserPoolArn: '', CognitoClientIds: '' };
+      const want = apiType === 'HTTP' && auth === 'API_KEY';
+      if (refused(params) !== want) problems.push(`ApiType=${apiType} Auth=${auth} is ${want ? 'allowed' : 'refused'} by the rules`);
+    }
+  }
+  if (!refused({ ApiType: 'HTTP', Waf: 'true' })) problems.push('Waf with an HTTP API is allowed by the rules');
+  if (!refused({ ApiType: 'HTTP', Auth: 'COGNITO', CognitoUserPoolArn: COGNITO_ARN })) {
+    problems.push('an HTTP API with an existing pool and no CognitoClientIds is allowed by the rules');
+  }
+  // Per-client limits: the usage plan's throttle and quota, per key.
+  const plan = R.UsersApiUsagePlan?.Properties || {};
+  eq([plan.Throttle?.RateLimit, plan.Throttle?.BurstLimit], [{ Ref: 'ApiKeyRateLimit' }, { Ref: 'ApiKeyBurstLimit' }], 'usage plan throttle');
+  eq(plan.Quota?.['Fn::If']?.[1], { Limit: { Ref: 'ApiKeyQuota' }, Period: { Ref: 'ApiKeyQuotaPeriod' } }, 'usage plan quota');
+  // WAF: a per-IP rate rule first, AWS's common rule set, on the REST stage.
+  const acl = R.UsersWebAcl?.Properties || {};
+  eq(R.UsersWebAcl?.Condition, 'UseWaf', 'UsersWebAcl Condition');
+  eq(acl.Scope, 'REGIONAL', 'web ACL scope');
+  const rateRule = (acl.Rules || []).find((r) => r.Statement?.RateBasedStatement);
+  eq([rateRule?.Priority, rateRule?.Statement?.RateBasedStatement], [0, { Limit: { Ref: 'WafRateLimit' }, AggregateKeyType: 'IP' }], 'WAF rate rule');
+  const managed = (acl.Rules || []).find((r) => r.Statement?.ManagedRuleGroupStatement)?.Statement?.ManagedRuleGroupStatement;
+  eq([managed?.VendorName, managed?.Name], ['AWS', 'AWSManagedRulesCommonRuleSet'], 'WAF managed rule set');
+  eq(managed?.RuleActionOverrides, [{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }],
+    'WAF body-size rule only counts (the contract accepts 16 KiB bodies)');
+  const body = JSON.parse(acl.CustomResponseBodies?.TooManyRequests?.Content ?? 'null');
+  if (body?.status !== 429 || !body?.title) problems.push('WAF 429 body is not a problem document');
+  eq(R.UsersWebAclAssociation?.Properties?.WebACLArn, { 'Fn::GetAtt': ['UsersWebAcl', 'Arn'] }, 'WAF association');
+  if (!String(R.UsersWebAclAssociation?.Properties?.ResourceArn?.['Fn::Sub']).includes('/restapis/${UsersApi}/stages/')) {
+    problems.push('WAF association is not on the REST stage');
+  }
+  // A cap on concurrency by default.
+  if (!(P.ReservedConcurrency?.Default > 0)) problems.push(`ReservedConcurrency defaults to ${P.ReservedConcurrency?.Default}`);
+  // Cognito: the stack's own pool only when asked for and no pool given; admin-created users only.
+  eq(template.Conditions?.CreateUserPool, { 'Fn::And': [{ Condition: 'AuthIsCognito' }, { 'Fn::Equals': [{ Ref: 'CognitoUserPoolArn' }, ''] }] },
+    'CreateUserPool condition');
+  eq(R.UsersUserPool?.Properties?.AdminCreateUserConfig?.AllowAdminCreateUserOnly, true, 'user pool: no self sign-up');
+  eq(R.UsersUserPoolClient?.Properties?.GenerateSecret, false, 'user pool client secret');
+  check('template: secure by default (no public default, rules per API type, per-client limits, WAF, Cognito)', problems);
 }
 
 // The alarms (parameter AlarmProfile): the seed's four with its thresholds by default, the
@@ -323,11 +507,15 @@ function checkAlarms(template) {
     eq([a.Threshold, a.ComparisonOperator], [threshold, 'GreaterThanThreshold'], `${id} threshold`);
   };
   const fnDims = [{ Name: 'FunctionName', Value: { Ref: 'UsersFunction' } }];
-  const apiDims = [{ Name: 'ApiName', Value: R.UsersApi?.Properties?.Name }, { Name: 'Stage', Value: { Ref: 'StageName' } }];
+  // A REST API's metrics are per ApiName (and Stage), an HTTP API's per ApiId: chosen by ApiType.
+  const stage = { Name: 'Stage', Value: { Ref: 'StageName' } };
+  const apiDims = { 'Fn::If': ['IsHttpApi', [{ Name: 'ApiId', Value: { Ref: 'UsersHttpApi' } }, stage],
+    [{ Name: 'ApiName', Value: R.UsersApi?.Properties?.Name }, stage]] };
   if (!R.UsersApi?.Properties?.Name) problems.push('UsersApi has no Name: the API Gateway alarms need it as ApiName');
+  const apiMetric = (rest, http) => ({ 'Fn::If': ['IsHttpApi', http, rest] });
   // Seed: function error rate > 5 %, API 5xx rate > 1 %.
   rate('FunctionErrorRateAlarm', 'AWS/Lambda', 'Errors', 'Invocations', fnDims, 5);
-  rate('Api5xxRateAlarm', 'AWS/ApiGateway', '5XXError', 'Count', apiDims, 1);
+  rate('Api5xxRateAlarm', 'AWS/ApiGateway', apiMetric('5XXError', '5xx'), 'Count', apiDims, 1);
   // Seed: any throttled DynamoDB request (which operations and tables: the check below).
   const thr = R.TableThrottledRequestsAlarm?.Properties || {};
   eq((thr.Metrics || []).filter((m) => m.ReturnData !== false).map((m) => m.Expression), ['SUM(METRICS())'],
@@ -348,8 +536,7 @@ function checkAlarms(template) {
   single('FunctionErrorsAlarm', 'AWS/Lambda', 'Errors', 'Sum', fnDims, 1, 'GreaterThanOrEqualToThreshold');
   single('FunctionThrottlesAlarm', 'AWS/Lambda', 'Throttles', 'Sum', fnDims, 1, 'GreaterThanOrEqualToThreshold');
   single('FunctionDurationP99Alarm', 'AWS/Lambda', 'Duration', 'p99', fnDims, { Ref: 'DurationP99AlarmMs' }, 'GreaterThanThreshold');
-  single('Api4xxRateAlarm', 'AWS/ApiGateway', '4XXError', 'Average',
-    apiDims, 0.25, 'GreaterThanThreshold');
+  rate('Api4xxRateAlarm', 'AWS/ApiGateway', apiMetric('4XXError', '4xx'), 'Count', apiDims, 25);
   const sys = R.TableSystemErrorsAlarm?.Properties || {};
   eq([...new Set((sys.Metrics || []).filter((m) => m.MetricStat).map((m) => m.MetricStat.Metric.MetricName))], ['SystemErrors'],
     'TableSystemErrorsAlarm metrics');
@@ -465,6 +652,7 @@ function checkTemplateRules(template) {
 
   // Both tables (docs/decisions.md, "Phase 2: the tables"): retained, protected, on demand.
   const tables = { UsersTable: 'userId', ClaimsTable: 'pk' };
+  const maxThroughput = { MaxReadRequestUnits: { Ref: 'TableMaxReadRequestUnits' }, MaxWriteRequestUnits: { Ref: 'TableMaxWriteRequestUnits' } };
   for (const [id, key] of Object.entries(tables)) {
     const t = R[id] || {};
     eq(t.Type, 'AWS::DynamoDB::Table', `${id} type`);
@@ -477,6 +665,12 @@ function checkTemplateRules(template) {
     eq(tp.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled, true, `${id} PITR`);
     eq(tp.DeletionProtectionEnabled, true, `${id} deletion protection`);
     eq(tp.TimeToLiveSpecification, { AttributeName: 'expiresAt', Enabled: true }, `${id} TTL`);
+    // A ceiling on the bill (issue 15): the parameters, with a finite default.
+    eq(tp.OnDemandThroughput, maxThroughput, `${id} on-demand maximum throughput`);
+  }
+  for (const name of ['TableMaxReadRequestUnits', 'TableMaxWriteRequestUnits']) {
+    const d = template.Parameters[name]?.Default;
+    if (!(d > 0)) problems.push(`${name} defaults to ${d}: no ceiling by default`);
   }
   const others = Object.keys(R).filter((id) => R[id].Type === 'AWS::DynamoDB::Table' && !(id in tables));
   if (others.length) problems.push(`tables the rules do not know: ${others}`);
@@ -489,6 +683,7 @@ function checkTemplateRules(template) {
     IndexName: 'emailLower-index',
     KeySchema: [{ AttributeName: 'emailLower', KeyType: 'HASH' }],
     Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['name', 'email', 'age', 'createdAt', 'updatedAt', 'version'] },
+    OnDemandThroughput: maxThroughput,
   }], 'UsersTable email index');
   const cp = R.ClaimsTable?.Properties || {};
   eq(cp.TableName, { 'Fn::Sub': '${TableName}-claims' }, 'ClaimsTable name (the function\'s default: USERS_TABLE + "-claims")');
@@ -529,6 +724,7 @@ function checkTemplateRules(template) {
   }
   check('template: least-privilege execution role', iam);
 
+  checkAccess(template);
   checkAlarms(template);
   const alarms = Object.values(R).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
 
@@ -664,8 +860,10 @@ function main() {
   const template = loadYaml(TEMPLATE, true);
   if (cmd === 'resolve') {
     const auth = opt('--auth', 'NONE');
+    const apiType = opt('--api-type', 'REST');
     if (!AUTHS.includes(auth)) throw new Error(`--auth must be one of ${AUTHS}`);
-    process.stdout.write(`${JSON.stringify(resolvedOpenapi(template, auth), null, 1)}\n`);
+    if (!(apiType in OPENAPI)) throw new Error(`--api-type must be one of ${Object.keys(OPENAPI)}`);
+    process.stdout.write(`${JSON.stringify(resolvedOpenapi(template, { apiType, auth }), null, 1)}\n`);
     return;
   }
   if (cmd === 'tables') {
@@ -678,7 +876,7 @@ function main() {
     return;
   }
   if (cmd !== 'validate') {
-    throw new Error('usage: infra-tool.mjs validate | resolve [--auth A] | tables [--table-name NAME] | check-responses DOC RESPONSES');
+    throw new Error('usage: infra-tool.mjs validate | resolve [--auth A] [--api-type REST|HTTP] | tables [--table-name NAME] | check-responses DOC RESPONSES');
   }
   const shared = process.env.USERS_SHARED_DIR || path.join(REPO, '..', 'shared');
   const samSchema = opt('--sam-schema', path.join(shared, 'schemas', 'sam', 'sam.schema.json'));
