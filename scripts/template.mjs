@@ -183,7 +183,9 @@ export function tablesForLocal(template, tableName) {
   }
   const environment = {};
   for (const [k, v] of Object.entries(template.Resources.UsersFunction?.Properties?.Environment?.Variables || {})) {
-    if (v && typeof v === 'object' && v.Ref in names) environment[k] = names[v.Ref];
+    // USERS_TABLE is the stack's own table, or ExistingTableName's (never set locally).
+    const ref = v?.['Fn::If']?.[0] === 'CreateTables' ? v['Fn::If'][1] : v;
+    if (ref && typeof ref === 'object' && ref.Ref in names) environment[k] = names[ref.Ref];
   }
   return { tables, environment };
 }

@@ -63,6 +63,7 @@ const AUTHS = ['NONE', 'API_KEY', 'IAM', 'COGNITO'];
 const SCHEMES = { API_KEY: 'api_key', IAM: 'sigv4', COGNITO: 'cognito' };
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:users-api-UsersFunction';
+const ALIAS_ARN = `${FUNCTION_ARN}:live`;
 const COGNITO_ARN = 'arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Example1';
 const OWN_POOL = { UsersUserPool: 'us-east-1_OwnPool1', UsersUserPoolClient: 'ownclient1234567890',
   'UsersUserPool.Arn': 'arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_OwnPool1' };
@@ -118,10 +119,18 @@ function templateForCfnValidator(template) {
   }
   // SAM's `<Api>.Stage` is the stage the transform generates; its Ref is the stage name.
   const stageOf = Object.fromEntries(apis.map(([id, r]) => [`${id}.Stage`, r.Properties.StageName]));
+  // SAM's AutoPublishAlias: `<Function>.Alias` is the alias's ARN; the CodeDeploy application
+  // and deployment group exist only once the transform has run (their names stand in).
+  const aliasOf = Object.fromEntries(Object.entries(t.Resources)
+    .filter(([, r]) => r.Type === 'AWS::Serverless::Function' && r.Properties?.AutoPublishAlias)
+    .map(([id, r]) => [`${id}.Alias`, { 'Fn::Sub': `\${${id}.Arn}:${r.Properties.AutoPublishAlias}` }]));
+  const generated = new Set(['ServerlessDeploymentApplication', ...Object.keys(aliasOf).map((a) => `${a.split('.')[0]}DeploymentGroup`)]);
   const rewrite = (n) => {
     if (Array.isArray(n)) return n.map(rewrite);
     if (!n || typeof n !== 'object') return n;
     if (typeof n.Ref === 'string' && n.Ref in stageOf) return structuredClone(stageOf[n.Ref]);
+    if (typeof n.Ref === 'string' && n.Ref in aliasOf) return structuredClone(aliasOf[n.Ref]);
+    if (typeof n.Ref === 'string' && generated.has(n.Ref)) return `sam-generated-${n.Ref}`;
     if (typeof n['Fn::Sub'] === 'string') {
       let text = n['Fn::Sub'];
       for (const [ref, stage] of Object.entries(stageOf)) if (stage?.Ref) text = text.split(`\${${ref}}`).join(`\${${stage.Ref}}`);
@@ -145,6 +154,12 @@ function runCfnValidator(template, tmp) {
       // This validator's W1001 does not follow an output's Fn::If (a false positive: the
       // template's outputs pick the REST or the HTTP API by ApiType). Checked instead below, by
       // resolving every output for every combination.
+      // Likewise its F3033 on the tables' alarm dimensions: it fills ExistingTableName with its
+      // default '' in the Fn::If branch taken only when ExistingTableName is not empty.
+      if (d.ruleId === 'F3033' && /Table\w*Alarm$/.test(d.entity?.logicalId ?? '') && String(d.propertyPath).endsWith('Dimensions.0.Value')
+        && String(d.message).includes('length 0')) {
+        continue;
+      }
       if (d.ruleId === 'W1001' && String(d.propertyPath).startsWith('Outputs/') && String(d.propertyPath).includes('Fn::If')) {
         excused.push(d);
         continue;
@@ -280,8 +295,8 @@ function checkOpenapiShape(doc, { apiType, auth, ownPool, name }) {
   const http = apiType === 'HTTP';
   for (const [p, m, op] of operations(doc)) {
     const i = op['x-amazon-apigateway-integration'];
-    if (!i || i.type !== 'aws_proxy' || i.httpMethod !== 'POST' || !String(i.uri).includes(`/functions/${FUNCTION_ARN}/invocations`)) {
-      problems.push(`${m} ${p}: not a Lambda proxy integration of UsersFunction: ${JSON.stringify(i)}`);
+    if (!i || i.type !== 'aws_proxy' || i.httpMethod !== 'POST' || !String(i.uri).includes(`/functions/${ALIAS_ARN}/invocations`)) {
+      problems.push(`${m} ${p}: not a Lambda proxy integration of UsersFunction's alias live: ${JSON.stringify(i)}`);
     }
     if (i && !(i.timeoutInMillis <= (http ? 30000 : 29000))) problems.push(`${m} ${p}: integration timeout over the gateway's limit`);
     if (i && http && i.payloadFormatVersion !== '2.0') problems.push(`${m} ${p}: payloadFormatVersion ${i.payloadFormatVersion}, expected 2.0`);
@@ -457,6 +472,17 @@ function checkAccess(template) {
 
 // The alarms (parameter AlarmProfile): the seed's four with its thresholds by default, the
 // stricter ones only with AlarmProfile=strict; every one notifies the topic both ways.
+// The stack uses its own tables, or the pair ExistingTableName names (a restored one).
+const TABLE_NAME = {
+  UsersTable: { 'Fn::If': ['CreateTables', { Ref: 'UsersTable' }, { Ref: 'ExistingTableName' }] },
+  ClaimsTable: { 'Fn::If': ['CreateTables', { Ref: 'ClaimsTable' }, { 'Fn::Sub': '${ExistingTableName}-claims' }] },
+};
+const tableArnOf = (id, suffix) => ({ 'Fn::If': ['CreateTables', { 'Fn::GetAtt': [id, 'Arn'] },
+  { 'Fn::Sub': `arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/\${ExistingTableName}${suffix}` }] });
+const TABLE_ARN = { UsersTable: tableArnOf('UsersTable', ''), ClaimsTable: tableArnOf('ClaimsTable', '-claims') };
+// CodeDeploy rolls a deployment back on these (gradual deployments, issue 16).
+const DEPLOYMENT_ALARMS = ['DeploymentFunctionErrorsAlarm', 'Deployment5xxRateAlarm'];
+const DEPLOYMENT_TRIGGERS = [...DEPLOYMENT_ALARMS, 'FunctionErrorRateAlarm', 'Api5xxRateAlarm'];
 const SEED_ALARMS = ['FunctionErrorRateAlarm', 'Api5xxRateAlarm', 'TableThrottledRequestsAlarm', 'FunctionDurationAlarm'];
 const STRICT_ALARMS = ['FunctionErrorsAlarm', 'FunctionThrottlesAlarm', 'FunctionDurationP99Alarm', 'Api4xxRateAlarm',
   'TableSystemErrorsAlarm'];
@@ -469,7 +495,7 @@ function checkAlarms(template) {
   };
   const ids = Object.keys(R).filter((id) => R[id].Type === 'AWS::CloudWatch::Alarm');
   for (const id of ids) {
-    if (![...SEED_ALARMS, ...STRICT_ALARMS].includes(id)) problems.push(`alarm ${id} is in neither the seed nor the strict set`);
+    if (![...SEED_ALARMS, ...STRICT_ALARMS, ...DEPLOYMENT_ALARMS].includes(id)) problems.push(`alarm ${id} is in neither the seed nor the strict set`);
     const a = R[id].Properties || {};
     eq(a.AlarmActions, [{ Ref: 'AlarmTopic' }], `${id} AlarmActions`);
     eq(a.OKActions, [{ Ref: 'AlarmTopic' }], `${id} OKActions`);
@@ -479,7 +505,8 @@ function checkAlarms(template) {
   for (const id of SEED_ALARMS) if (R[id]?.Condition) problems.push(`${id} is a seed alarm but has Condition ${R[id].Condition}`);
   for (const id of STRICT_ALARMS) eq(R[id]?.Condition, 'StrictAlarms', `${id} Condition`);
   eq(template.Conditions?.StrictAlarms, { 'Fn::Equals': [{ Ref: 'AlarmProfile' }, 'strict'] }, 'condition StrictAlarms');
-  for (const [profile, want] of [['seed', SEED_ALARMS], ['strict', [...SEED_ALARMS, ...STRICT_ALARMS]]]) {
+  for (const id of DEPLOYMENT_ALARMS) if (R[id]?.Condition) problems.push(`${id} is a deployment alarm but has Condition ${R[id].Condition}`);
+  for (const [profile, want] of [['seed', [...SEED_ALARMS, ...DEPLOYMENT_ALARMS]], ['strict', [...SEED_ALARMS, ...STRICT_ALARMS, ...DEPLOYMENT_ALARMS]]]) {
     const cond = evaluateConditions(template, parameterValues(template, { AlarmProfile: profile }));
     const active = ids.filter((id) => !R[id].Condition || cond[R[id].Condition]);
     eq(active.sort(), want.slice().sort(), `alarms with AlarmProfile=${profile}`);
@@ -613,11 +640,15 @@ function checkTemplateRules(template) {
   const env = fn.Environment?.Variables || {};
   eq(Object.keys(env).sort(), ['ALLOWED_ORIGINS', 'LOG_LEVEL', 'METRICS_DIMENSIONS', 'METRICS_NAMESPACE', 'SERVICE_NAME',
     'USERS_CLAIMS_TABLE', 'USERS_TABLE'], 'environment');
-  eq(env.USERS_TABLE, { Ref: 'UsersTable' }, 'USERS_TABLE');
-  eq(env.USERS_CLAIMS_TABLE, { Ref: 'ClaimsTable' }, 'USERS_CLAIMS_TABLE');
+  eq(env.USERS_TABLE, TABLE_NAME.UsersTable, 'USERS_TABLE');
+  eq(env.USERS_CLAIMS_TABLE, TABLE_NAME.ClaimsTable, 'USERS_CLAIMS_TABLE');
   eq(template.Parameters.Runtime?.AllowedValues, ['provided.al2023', 'provided.al2'], 'Runtime values');
   eq(template.Parameters.Runtime?.Default, 'provided.al2023', 'Runtime default');
-  eq(template.Parameters.Architecture?.AllowedValues, ['x86_64'], 'Architecture values (arm64 is not built)');
+  eq([template.Parameters.Architecture?.Default, template.Parameters.Architecture?.AllowedValues], ['arm64', ['arm64', 'x86_64']],
+    'Architecture (arm64 by default: scripts/package.sh --arch arm64)');
+  eq([fn.AutoPublishAlias, fn.DeploymentPreference?.Type], ['live', { Ref: 'DeploymentStrategy' }], 'gradual deployments');
+  eq(fn.DeploymentPreference?.Alarms, DEPLOYMENT_TRIGGERS.map((a) => ({ Ref: a })), 'rollback alarms');
+  eq(template.Resources.UsersFunctionInvokePermission?.Properties?.FunctionName, { Ref: 'UsersFunction.Alias' }, 'API Gateway invokes the alias');
   if (fn.Policies) problems.push('UsersFunction has Policies: the explicit role is the whole of its permissions');
   check('template: function settings', problems);
 
@@ -706,11 +737,12 @@ function checkTemplateRules(template) {
   eq((bySid.UsersCrud?.Action || []).slice().sort(),
     ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
     'users table actions');
-  eq(bySid.UsersCrud?.Resource, { 'Fn::GetAtt': ['UsersTable', 'Arn'] }, 'users table resource');
+  eq(bySid.UsersCrud?.Resource, TABLE_ARN.UsersTable, 'users table resource');
   eq(bySid.EmailLookup?.Action, ['dynamodb:Query'], 'email index actions');
-  eq(bySid.EmailLookup?.Resource, { 'Fn::Sub': '${UsersTable.Arn}/index/emailLower-index' }, 'email index resource');
+  eq(bySid.EmailLookup?.Resource, { 'Fn::Sub': ['${UsersTableArn}/index/emailLower-index', { UsersTableArn: TABLE_ARN.UsersTable }] },
+    'email index resource');
   eq((bySid.Claims?.Action || []).slice().sort(), ['dynamodb:DeleteItem', 'dynamodb:PutItem'], 'claims table actions');
-  eq(bySid.Claims?.Resource, { 'Fn::GetAtt': ['ClaimsTable', 'Arn'] }, 'claims table resource');
+  eq(bySid.Claims?.Resource, TABLE_ARN.ClaimsTable, 'claims table resource');
   eq(bySid.OwnLogGroup?.Resource, { 'Fn::GetAtt': ['FunctionLogGroup', 'Arn'] }, 'logs resource');
   for (const s of statements) {
     if (s.Effect !== 'Allow') iam.push(`${s.Sid}: unexpected Effect ${s.Effect}`);
@@ -735,7 +767,7 @@ function checkTemplateRules(template) {
     .filter((m) => m?.Namespace === 'AWS/DynamoDB' && m.MetricName === metric)
     .map((m) => {
       const d = Object.fromEntries(m.Dimensions.map((x) => [x.Name, x.Value]));
-      return `${d.TableName?.Ref}:${d.Operation}`;
+      return `${d.TableName?.['Fn::If']?.[1]?.Ref}:${d.Operation}`;
     })));
   const used = {
     UsersTable: ['GetItem', 'UpdateItem', 'Scan', 'Query', 'TransactWriteItems'],
@@ -749,7 +781,12 @@ function checkTemplateRules(template) {
     }
   }
   const board = JSON.stringify(R.Dashboard?.Properties?.DashboardBody ?? '');
-  for (const table of Object.keys(tables)) if (!board.includes(`\${${table}}`)) unwatched.push(`the dashboard does not show ${table}`);
+  const boardVars = R.Dashboard?.Properties?.DashboardBody?.['Fn::Sub']?.[1] || {};
+  for (const table of Object.keys(tables)) {
+    if (!board.includes(`\${${table}Name}`) || JSON.stringify(boardVars[`${table}Name`]) !== JSON.stringify(TABLE_NAME[table])) {
+      unwatched.push(`the dashboard does not show ${table}`);
+    }
+  }
   if (!board.includes('emailLower-index')) unwatched.push('the dashboard does not show the email index');
   check('template: every table\'s DynamoDB throttles (and, strict, errors) alarmed, every table on the dashboard', unwatched);
 
