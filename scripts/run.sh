@@ -58,7 +58,11 @@ done
 in_range() { # value lo hi
   [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]
 }
-case "$api" in rest | http) ;; *) die "--api must be rest or http, not '$api'" ;; esac
+case "$api" in
+  rest) api_name="a REST API (payload 1.0)" ;;
+  http) api_name="an HTTP API (payload 2.0)" ;;
+  *) die "--api must be rest or http, not '$api'" ;;
+esac
 in_range "$port" 1 65535 || die "--port must be 1..65535, not '$port'"
 in_range "$instances" 1 64 || die "--instances must be 1..64, not '$instances'"
 in_range "$timeout" 1 900 || die "--timeout must be 1..900 seconds, not '$timeout'"
@@ -195,7 +199,7 @@ if [ "$trace" = 1 ]; then
   traced=", --trace"
   trace_note=$'\n  --trace: each request\'s metrics and DynamoDB calls are printed as it is answered.\n'
 fi
-say "starting users-gateway on 127.0.0.1:$port (a ${api^^} API; $instances x $bootstrap, timeout ${timeout}s$traced)"
+say "starting users-gateway on 127.0.0.1:$port (as $api_name; $instances x $bootstrap, timeout ${timeout}s$traced)"
 # Fake credentials: DynamoDB Local accepts any; real ones never leave for a local stack.
 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_SESSION_TOKEN='' \
   AWS_REGION=${AWS_REGION:-us-east-1} USERS_TABLE=$table USERS_CLAIMS_TABLE=$claims \
@@ -213,7 +217,7 @@ done
 
 cat <<EOF
 
-  Users API: $url   (as a ${api^^} API; DynamoDB Local: $endpoint, tables $table and $claims, data $where)
+  Users API: $url   (as $api_name; DynamoDB Local: $endpoint, tables $table and $claims, data $where)
 
   curl -s -X POST $url/users -H 'Content-Type: application/json' \\
        -d '{"name": "Ada Lovelace", "email": "ada@example.com", "age": 36}'
