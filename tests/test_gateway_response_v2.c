@@ -4,6 +4,7 @@
  * defaults (JSON without statusCode is the body), cookies, base64 bodies, the keys payload 2.0
  * ignores (multiValueHeaders) and each malformed answer, which an HTTP API turns into a 500. */
 #include "gw_response_v2.h"
+#include "testdata.h"
 
 #include <jansson.h>
 #include <setjmp.h>
@@ -19,17 +20,11 @@
 
 #define ISE "{\"message\":\"Internal Server Error\"}"
 
+/* $USERS_TESTDATA/events/gateway-observed/<name>. New reference. */
 static json_t *load_snapshot(const char *name) {
-    const char *dir = getenv("USERS_TESTDATA");
-    if (!dir)
-        fail_msg("USERS_TESTDATA is not set (the shared testdata folder)");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/events/gateway-observed/%s", dir, name);
-    json_error_t err;
-    json_t *doc = json_load_file(path, 0, &err);
-    if (!doc)
-        fail_msg("cannot read %s: %s", path, err.text);
-    return doc;
+    char path[256];
+    snprintf(path, sizeof path, "gateway-observed/%s", name);
+    return testdata_event(path);
 }
 
 static ua_status translate(const char *doc, gw_http_response *out, const char **why) {
@@ -129,12 +124,7 @@ static void test_bootstrap_answer(void **state) {
 /* Each cookie is one Set-Cookie header (the Function URL response fixture's two cookies). */
 static void test_cookies_become_set_cookie(void **state) {
     (void)state;
-    const char *dir = getenv("USERS_TESTDATA");
-    assert_non_null(dir);
-    char path[1024];
-    snprintf(path, sizeof path, "%s/events/go-lambda-urls-response.json", dir);
-    json_t *fixture = json_load_file(path, 0, NULL);
-    assert_non_null(fixture);
+    json_t *fixture = testdata_event("go-lambda-urls-response.json");
     char *doc = json_dumps(fixture, JSON_COMPACT);
     gw_http_response r;
     assert_int_equal(translate(doc, &r, NULL), UA_OK);

@@ -99,11 +99,8 @@ static json_t *build_context(const gw_request *req, json_t *ev, const char *reso
 
 ua_status gw_event_build(const gw_request *req, json_t **out) {
     *out = NULL;
-    if (!req->method || !*req->method || !req->target)
-        return UA_ERR_INVALID;
     ua_span path, query;
-    gw_split_target(req->target, req->target_len, &path, &query);
-    if (path.len == 0 || path.ptr[0] != '/')
+    if (gw_request_target(req, &path, &query) != UA_OK)
         return UA_ERR_INVALID;
 
     json_t *ev = json_object();

@@ -180,11 +180,8 @@ static int build_body(json_t *ev, const gw_request *req) {
 
 ua_status gw_event_v2_build(const gw_request *req, json_t **out) {
     *out = NULL;
-    if (!req->method || !*req->method || !req->target)
-        return UA_ERR_INVALID;
     ua_span path, query;
-    gw_split_target(req->target, req->target_len, &path, &query);
-    if (path.len == 0 || path.ptr[0] != '/')
+    if (gw_request_target(req, &path, &query) != UA_OK)
         return UA_ERR_INVALID;
     buf raw;
     buf_init(&raw, path.len + 1);

@@ -89,6 +89,13 @@ void gw_split_target(const char *t, size_t n, ua_span *path, ua_span *query) {
     query->len = q ? n - path->len - 1 : 0;
 }
 
+ua_status gw_request_target(const gw_request *req, ua_span *path, ua_span *query) {
+    if (!req->method || !*req->method || !req->target)
+        return UA_ERR_INVALID;
+    gw_split_target(req->target, req->target_len, path, query);
+    return path->len > 0 && path->ptr[0] == '/' ? UA_OK : UA_ERR_INVALID;
+}
+
 /* Appends value to the array under the header name (matched ignoring case), or adds it. */
 static int add_header(json_t *mv, json_t *name, json_t *value) {
     const char *key = gw_json_find_ci(mv, json_string_value(name));

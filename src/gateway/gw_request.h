@@ -67,6 +67,10 @@ const char *gw_json_find_ci(json_t *obj, const char *name);
  * to its path; *query is empty when there is no '?'. */
 void gw_split_target(const char *t, size_t n, ua_span *path, ua_span *query);
 
+/* The path and query of req's target (gw_split_target), after the checks both payload formats
+ * make: UA_ERR_INVALID when req has no method, or a target whose path does not start with '/'. */
+UA_WARN_UNUSED ua_status gw_request_target(const gw_request *req, ua_span *path, ua_span *query);
+
 /* The request's headers as {name: [values...]} (new reference, NULL when out of memory): names
  * as received (the first spelling wins when a client repeats a name in another case), values
  * in order, then the headers API Gateway adds on the way to the integration: X-Forwarded-For
