@@ -54,10 +54,11 @@ static void test_preflight_answer(void **state) {
     assert_string_equal(gw_http_response_header(&r, "Access-Control-Max-Age"), GW_CORS_MAX_AGE);
     const char *allow_headers = gw_http_response_header(&r, "Access-Control-Allow-Headers");
     assert_non_null(allow_headers);
-    /* What users-api.md asks a preflight to allow. */
-    static const char *const needed[] = {"Content-Type",   "Authorization",        "X-Api-Key",
-                                         "X-Amz-Date",     "X-Amz-Security-Token", "If-Match",
-                                         "Idempotency-Key"};
+    /* What users-api.md asks a preflight to allow, less X-Api-Key (no API keys on an HTTP API,
+     * and not in infra/openapi-http.yaml's CORS configuration). */
+    static const char *const needed[] = {"Content-Type", "Authorization",
+                                         "X-Amz-Date",   "X-Amz-Security-Token",
+                                         "If-Match",     "Idempotency-Key"};
     for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)
         assert_non_null(strstr(allow_headers, needed[i]));
     /* A method the API has is allowed, and so is every method of the contract. */

@@ -113,7 +113,7 @@ static void test_values_like_http_api_capture(void **state) {
     const char *body = testdata_str(cap, "body");
     json_t *ev = build("PUT", "/users/abc", h, n, body, strlen(body));
     assert_string_equal(testdata_str(ev, "version"), "2.0");
-    assert_string_equal(testdata_str(ev, "routeKey"), "ANY /users/{userId}");
+    assert_string_equal(testdata_str(ev, "routeKey"), "PUT /users/{userId}");
     assert_string_equal(testdata_str(ev, "rawPath"), "/users/abc");
     assert_string_equal(testdata_str(ev, "rawQueryString"), "");
     assert_string_equal(testdata_str(ev, "body"), body);
@@ -125,7 +125,7 @@ static void test_values_like_http_api_capture(void **state) {
     assert_string_equal(testdata_str(ctx, "time"), testdata_str(cap_ctx, "time"));
     assert_int_equal(json_integer_value(json_object_get(ctx, "timeEpoch")), T0_MS);
     assert_string_equal(testdata_str(ctx, "stage"), "$default");
-    assert_string_equal(testdata_str(ctx, "routeKey"), "ANY /users/{userId}");
+    assert_string_equal(testdata_str(ctx, "routeKey"), "PUT /users/{userId}");
     assert_string_equal(testdata_str(ctx, "requestId"), REQ_ID);
     assert_string_equal(testdata_str(ctx, "domainName"), testdata_str(cap_ctx, "domainName"));
     assert_string_equal(testdata_str(ctx, "domainPrefix"), testdata_str(cap_ctx, "domainPrefix"));
@@ -152,7 +152,7 @@ static void test_query_like_observed(void **state) {
     assert_true(json_equal(json_object_get(ev, "queryStringParameters"),
                            json_object_get(snap, "QueryStringParameters")));
     assert_string_equal(testdata_str(ev, "rawQueryString"), testdata_str(snap, "RawQueryString"));
-    assert_string_equal(testdata_str(ev, "routeKey"), "ANY /users");
+    assert_string_equal(testdata_str(ev, "routeKey"), "GET /users");
     assert_null(json_object_get(ev, "pathParameters"));
     json_decref(ev);
     json_decref(snap);
@@ -264,26 +264,38 @@ static void test_path_decoding(void **state) {
     buf_free(&b);
 }
 
-/* The deployed HTTP API's two routes; anything else has no event. */
+/* The routes of infra/openapi-http.yaml: method routes, the paths' ANY routes, catch-alls. */
 static void test_routes(void **state) {
     (void)state;
-    json_t *ev = build_get("/users");
-    assert_string_equal(testdata_str(ev, "routeKey"), GW_V2_ROUTE_COL);
-    assert_string_equal(testdata_str(json_object_get(ev, "requestContext"), "routeKey"),
-                        GW_V2_ROUTE_COL);
-    json_decref(ev);
-    ev = build_get("http://localhost:3000/users/u-1?x=1");
-    assert_string_equal(testdata_str(ev, "routeKey"), GW_V2_ROUTE_ONE);
-    assert_string_equal(testdata_str(ev, "rawPath"), "/users/u-1");
-    assert_string_equal(testdata_str(ev, "rawQueryString"), "x=1");
-    json_decref(ev);
-    static const char *const unrouted[] = {"/",          "/user",    "/usersx", "/users/",
-                                           "/users/a/b", "/nothing", "/users//"};
-    for (size_t i = 0; i < sizeof unrouted / sizeof unrouted[0]; i++) {
-        gw_request req = request("GET", unrouted[i], NULL, 0, NULL, 0);
-        json_t *none = NULL;
-        assert_int_equal(gw_event_v2_build(&req, &none), UA_ERR_NOT_FOUND);
-        assert_null(none);
+    static const struct {
+        const char *method, *target, *route, *param, *value;
+    } cases[] = {
+        {"GET", "/users", "GET /users", NULL, NULL},
+        {"POST", "/users", "POST /users", NULL, NULL},
+        {"DELETE", "/users", "ANY /users", NULL, NULL},
+        {"OPTIONS", "/users?x=1", "ANY /users", NULL, NULL},
+        {"GET", "http://localhost:3000/users/u-1?x=1", "GET /users/{userId}", "userId", "u-1"},
+        {"PATCH", "/users/u-1", "PATCH /users/{userId}", "userId", "u-1"},
+        {"POST", "/users/u-1", "ANY /users/{userId}", "userId", "u-1"},
+        {"HEAD", "/users/u-1", "ANY /users/{userId}", "userId", "u-1"},
+        {"GET", "/", "ANY /", NULL, NULL},
+        {"GET", "/widgets", "ANY /{proxy+}", "proxy", "widgets"},
+        {"GET", "/users/", "ANY /{proxy+}", "proxy", "users/"},
+        {"PUT", "/users/a/b%2Fc", "ANY /{proxy+}", "proxy", "users/a/b/c"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gw_request req = request(cases[i].method, cases[i].target, NULL, 0, NULL, 0);
+        json_t *ev = NULL;
+        assert_int_equal(gw_event_v2_build(&req, &ev), UA_OK);
+        assert_string_equal(testdata_str(ev, "routeKey"), cases[i].route);
+        assert_string_equal(testdata_str(json_object_get(ev, "requestContext"), "routeKey"),
+                            cases[i].route);
+        json_t *params = json_object_get(ev, "pathParameters");
+        if (cases[i].param)
+            assert_string_equal(testdata_str(params, cases[i].param), cases[i].value);
+        else
+            assert_null(params);
+        json_decref(ev);
     }
 }
 

@@ -11,7 +11,8 @@
  * The configuration is the one the deployed HTTP API gets: allowOrigins from ALLOWED_ORIGINS
  * (the same --allowed-origins setting the function reads: NULL, blank or "*" is any origin,
  * else a comma-separated list matched exactly), and the methods, headers, exposed headers and
- * max age below (the function's own preflight values). */
+ * max age below: infra/openapi-http.yaml's x-amazon-apigateway-cors (the function's preflight
+ * values less X-Api-Key, which an HTTP API has no use for). */
 #ifndef USERS_GW_CORS_H
 #define USERS_GW_CORS_H
 
@@ -22,8 +23,7 @@
 
 #define GW_CORS_ALLOW_METHODS "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 #define GW_CORS_ALLOW_HEADERS                                                                      \
-    "Content-Type, Authorization, X-Api-Key, X-Amz-Date, X-Amz-Security-Token, If-Match, "         \
-    "Idempotency-Key"
+    "Content-Type, Authorization, X-Amz-Date, X-Amz-Security-Token, If-Match, Idempotency-Key"
 #define GW_CORS_EXPOSE_HEADERS "ETag, Location"
 #define GW_CORS_MAX_AGE        "600"
 

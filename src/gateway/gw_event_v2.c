@@ -5,6 +5,7 @@
 #include "utf8.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -178,6 +179,28 @@ static int build_body(json_t *ev, const gw_request *req) {
     return gw_put_body(ev, req, ct);
 }
 
+/* The template's route for a request (infra/openapi-http.yaml): a method route where the path
+ * declares that method, else the path's ANY route; "ANY /" and "ANY /{proxy+}" take the rest. */
+static void route_key(const char *method, const char *resource, bool root, char out[48]) {
+    static const char *const col[] = {"GET", "POST"};
+    static const char *const one[] = {"GET", "PUT", "PATCH", "DELETE"};
+    const char *const *methods = NULL;
+    size_t n = 0;
+    if (resource && strcmp(resource, GW_RESOURCE_COL) == 0) {
+        methods = col;
+        n = sizeof col / sizeof col[0];
+    } else if (resource) {
+        methods = one;
+        n = sizeof one / sizeof one[0];
+    }
+    const char *verb = "ANY";
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(method, methods[i]) == 0)
+            verb = methods[i];
+    }
+    snprintf(out, 48, "%s %s", verb, resource ? resource : root ? "/" : GW_V2_ROUTE_PROXY);
+}
+
 ua_status gw_event_v2_build(const gw_request *req, json_t **out) {
     *out = NULL;
     ua_span path, query;
@@ -188,18 +211,23 @@ ua_status gw_event_v2_build(const gw_request *req, json_t **out) {
     ua_status st = gw_event_v2_raw_path(path.ptr, path.len, &raw);
     ua_span user_id = {NULL, 0};
     const char *resource = st == UA_OK ? gw_match_resource(buf_str(&raw), raw.len, &user_id) : NULL;
-    if (st == UA_OK && !resource)
-        st = UA_ERR_NOT_FOUND;
     json_t *ev = st == UA_OK ? json_object() : NULL;
     if (st != UA_OK || !ev) {
         buf_free(&raw);
         return st != UA_OK ? st : UA_ERR_NOMEM;
     }
-    const char *route = strcmp(resource, GW_RESOURCE_ONE) == 0 ? GW_V2_ROUTE_ONE : GW_V2_ROUTE_COL;
-    /* The parameter is decoded once, from the segment as sent (rawPath is decoded already). */
+    char route[48];
+    route_key(req->method, resource, raw.len == 1, route);
+    /* The parameter is decoded once, from the segment as sent (rawPath is decoded already):
+     * userId on /users/{userId}, the whole path less its '/' on the catch-all. */
+    const char *param = "userId";
     ua_span sent_id = {NULL, 0};
     if (user_id.ptr && gw_match_resource(path.ptr, path.len, &sent_id) && sent_id.ptr)
         user_id = sent_id;
+    if (!resource && raw.len > 1) {
+        param = "proxy";
+        user_id = (ua_span){path.ptr + 1, path.len - 1};
+    }
     int rc = gw_json_put(ev, "version", json_string("2.0")) |
              gw_json_put(ev, "routeKey", json_string(route)) |
              gw_json_put(ev, "rawPath", gw_wire_string(buf_str(&raw), raw.len)) |
@@ -207,9 +235,9 @@ ua_status gw_event_v2_build(const gw_request *req, json_t **out) {
     rc = rc || build_headers(ev, req);
     rc = rc || build_query(ev, query);
     if (rc == 0 && user_id.ptr)
-        rc = gw_json_put(
-            ev, "pathParameters",
-            json_pack("{s:o}", "userId", decoded_string(user_id.ptr, user_id.len, false)));
+        rc =
+            gw_json_put(ev, "pathParameters",
+                        json_pack("{s:o}", param, decoded_string(user_id.ptr, user_id.len, false)));
     rc = rc || gw_json_put(ev, "requestContext", build_context(req, ev, route));
     rc = rc || build_body(ev, req);
     buf_free(&raw);

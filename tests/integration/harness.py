@@ -724,13 +724,17 @@ def http_event(method, path, body=None, headers=None, query=None, base64_body=Fa
     bare = "%2F".join(urllib.parse.unquote(p, errors="strict") if _utf8_unquotes(p) else p
                       for p in re.split("(?i)%2F", sent))
     segs = [s for s in bare.split("/") if s]
+    # infra/openapi-http.yaml's routes: method routes, each path's ANY route, the catch-alls.
     if bare == "/users":
-        route_key, params = "ANY /users", None
+        route_key, params = "%s /users" % (method if method in ("GET", "POST") else "ANY"), None
     elif len(segs) == 2 and segs[0] == "users" and bare == "/users/" + segs[1]:
         sent_id = sent.rsplit("/", 1)[-1]  # decoded once, from the segment as sent
-        route_key, params = "ANY /users/{userId}", {"userId": urllib.parse.unquote(sent_id)}
+        verb = method if method in ("GET", "PUT", "PATCH", "DELETE") else "ANY"
+        route_key, params = "%s /users/{userId}" % verb, {"userId": urllib.parse.unquote(sent_id)}
+    elif bare == "/":
+        route_key, params = "ANY /", None
     else:
-        route_key, params = "$default", None
+        route_key, params = "ANY /{proxy+}", {"proxy": urllib.parse.unquote(sent[1:])}
     if not route:
         route_key, params = "$default", None
     raw_qs = urllib.parse.urlencode(
