@@ -7,8 +7,8 @@
 #                  [--trace]
 #
 #   --api rest|http which API Gateway to play (default rest): a REST API (payload 1.0 events,
-#                   as deployed today), or an HTTP API (payload 2.0 events and answers, routes
-#                   ANY /users and ANY /users/{userId}, CORS configured at the API from
+#                   as deployed today), or an HTTP API (payload 2.0 events and answers, the
+#                   routes of infra/openapi-http.yaml, CORS configured at the API from
 #                   ALLOWED_ORIGINS: the gateway answers preflights and sets the CORS headers;
 #                   its own errors are {"message": ...}, not problem documents; see
 #                   src/gateway/README.md, "The HTTP API side")

@@ -9,9 +9,8 @@
  * requestContext.requestId), x-amz-apigw-id (its extendedRequestId) and X-Amzn-Trace-Id
  * ("Root=..."; the event's X-Amzn-Trace-Id when the client sent none).
  *
- * With GW_API_HTTP it plays an HTTP API instead (payload 2.0, routes ANY /users and
- * ANY /users/{userId}, CORS configured at the API): a path that matches no route is answered
- * 404 without an invocation, preflights are answered by the server (gw_cors.h), the function's
+ * With GW_API_HTTP it plays an HTTP API instead (payload 2.0, infra/openapi-http.yaml's routes,
+ * CORS configured at the API): preflights are answered by the server (gw_cors.h), the function's
  * CORS headers are replaced, errors are the HTTP API's, and answers carry Apigw-Requestid (the
  * event's requestContext.requestId) instead of the REST ids.
  *
