@@ -3,8 +3,15 @@
 # running the real bootstrap, on http://127.0.0.1:3000. Stays in the foreground; Ctrl-C or
 # SIGTERM stops everything it started.
 #
-#   scripts/run.sh [--port N] [--in-memory] [--instances N] [--timeout S] [--trace]
+#   scripts/run.sh [--api rest|http] [--port N] [--in-memory] [--instances N] [--timeout S]
+#                  [--trace]
 #
+#   --api rest|http which API Gateway to play (default rest): a REST API (payload 1.0 events,
+#                   as deployed today), or an HTTP API (payload 2.0 events and answers, the
+#                   routes of infra/openapi-http.yaml, CORS configured at the API from
+#                   ALLOWED_ORIGINS: the gateway answers preflights and sets the CORS headers;
+#                   its own errors are {"message": ...}, not problem documents; see
+#                   src/gateway/README.md, "The HTTP API side")
 #   --port N        HTTP port (default $PORT, else 3000)
 #   --in-memory     keep nothing: by default the users live in .local/dynamodb/ (git-ignored)
 #                   and survive a restart
@@ -27,12 +34,15 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 port=${PORT:-3000}
+api=rest
 in_memory=0
 instances=2
 timeout=29
 trace=0
 while [ $# -gt 0 ]; do
   case "$1" in
+    --api) api=${2:?--api needs a value: rest or http}; shift 2 ;;
+    --api=*) api=${1#*=}; shift ;;
     --port) port=${2:?--port needs a value}; shift 2 ;;
     --port=*) port=${1#*=}; shift ;;
     --in-memory) in_memory=1; shift ;;
@@ -48,6 +58,11 @@ done
 in_range() { # value lo hi
   [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]
 }
+case "$api" in
+  rest) api_name="a REST API (payload 1.0)" ;;
+  http) api_name="an HTTP API (payload 2.0)" ;;
+  *) die "--api must be rest or http, not '$api'" ;;
+esac
 in_range "$port" 1 65535 || die "--port must be 1..65535, not '$port'"
 in_range "$instances" 1 64 || die "--instances must be 1..64, not '$instances'"
 in_range "$timeout" 1 900 || die "--timeout must be 1..900 seconds, not '$timeout'"
@@ -176,7 +191,7 @@ if grep -qx 'BACKFILL=1' <<<"$tables"; then
 fi
 
 port_free "$port" || die "$port_taken_msg"
-gw_flags=(--port "$port" --bootstrap "$bootstrap" --instances "$instances" --timeout "$timeout")
+gw_flags=(--api "$api" --port "$port" --bootstrap "$bootstrap" --instances "$instances" --timeout "$timeout")
 traced=
 trace_note=
 if [ "$trace" = 1 ]; then
@@ -184,7 +199,7 @@ if [ "$trace" = 1 ]; then
   traced=", --trace"
   trace_note=$'\n  --trace: each request\'s metrics and DynamoDB calls are printed as it is answered.\n'
 fi
-say "starting users-gateway on 127.0.0.1:$port ($instances x $bootstrap, timeout ${timeout}s$traced)"
+say "starting users-gateway on 127.0.0.1:$port (as $api_name; $instances x $bootstrap, timeout ${timeout}s$traced)"
 # Fake credentials: DynamoDB Local accepts any; real ones never leave for a local stack.
 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_SESSION_TOKEN='' \
   AWS_REGION=${AWS_REGION:-us-east-1} USERS_TABLE=$table USERS_CLAIMS_TABLE=$claims \
@@ -202,7 +217,7 @@ done
 
 cat <<EOF
 
-  Users API: $url   (DynamoDB Local: $endpoint, tables $table and $claims, data $where)
+  Users API: $url   (as $api_name; DynamoDB Local: $endpoint, tables $table and $claims, data $where)
 
   curl -s -X POST $url/users -H 'Content-Type: application/json' \\
        -d '{"name": "Ada Lovelace", "email": "ada@example.com", "age": 36}'

@@ -4,6 +4,7 @@
  * rules; and, end to end, that the bootstrap's own parser (apigw_parse) reads what we build. */
 #include "apigw.h"
 #include "gw_event.h"
+#include "testdata.h"
 
 #include <jansson.h>
 #include <setjmp.h>
@@ -17,19 +18,6 @@
 #include <cmocka.h>
 
 #define T0_MS 1576187809658LL /* requestTimeEpoch of the dotnet check-content-length capture */
-
-static json_t *load_event(const char *name) {
-    const char *dir = getenv("USERS_TESTDATA");
-    if (!dir)
-        fail_msg("USERS_TESTDATA is not set (the shared testdata folder)");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/events/%s", dir, name);
-    json_error_t err;
-    json_t *doc = json_load_file(path, 0, &err);
-    if (!doc)
-        fail_msg("cannot read %s: %s", path, err.text);
-    return doc;
-}
 
 static gw_kv kv(const char *name, const char *value) {
     return (gw_kv){name, strlen(name), value, strlen(value)};
@@ -63,33 +51,6 @@ static json_t *build_get(const char *target) {
     return build("GET", target, h, 2, NULL, 0);
 }
 
-/* The same keys, and for each key the same JSON type (null only where both are null). */
-static void assert_same_shape(json_t *ours, json_t *theirs, const char *where) {
-    const char *key;
-    json_t *v;
-    json_object_foreach(theirs, key, v) {
-        json_t *mine = json_object_get(ours, key);
-        if (!mine) {
-            fail_msg("%s: key %s of the capture is missing", where, key);
-            continue;
-        }
-        if (json_typeof(mine) != json_typeof(v) && !(json_is_boolean(mine) && json_is_boolean(v)))
-            fail_msg("%s.%s: JSON type %d, the capture has %d", where, key, json_typeof(mine),
-                     json_typeof(v));
-    }
-    json_object_foreach(ours, key, v) {
-        if (!json_object_get(theirs, key))
-            fail_msg("%s: key %s is not in the capture", where, key);
-    }
-}
-
-static const char *str(json_t *obj, const char *key) {
-    json_t *v = json_object_get(obj, key);
-    if (!json_is_string(v))
-        fail_msg("%s is not a string", key);
-    return json_string_value(v);
-}
-
 /* Postman's headers from the dotnet check-content-length capture, as a client sends them. */
 static json_t *build_like_capture(json_t *cap, const char *target) {
     json_t *mv = json_object_get(cap, "multiValueHeaders");
@@ -106,7 +67,7 @@ static json_t *build_like_capture(json_t *cap, const char *target) {
             h[n++] = kv(key, json_string_value(v));
         }
     }
-    const char *body = str(cap, "body");
+    const char *body = testdata_str(cap, "body");
     return build("POST", target, h, n, body, strlen(body));
 }
 
@@ -119,19 +80,20 @@ static void test_shape_matches_rest_capture(void **state) {
         "dotnet-check-content-length-nocontent-apigateway.json",
         "dotnet-encode-slash-in-resource-path.json"};
     for (size_t c = 0; c < sizeof captures / sizeof captures[0]; c++) {
-        json_t *cap = load_event(captures[c]);
+        json_t *cap = testdata_event(captures[c]);
         json_t *ours;
         if (json_is_string(json_object_get(cap, "body")))
             ours = build_like_capture(cap, "/users/abc");
         else
             ours = build_get("/users/abc");
         /* The capture's body type is the one to match: null (nocontent) or a string. */
-        assert_same_shape(ours, cap, captures[c]);
+        testdata_assert_same_shape(ours, cap, captures[c]);
         json_t *ctx = json_object_get(ours, "requestContext");
-        assert_same_shape(ctx, json_object_get(cap, "requestContext"), "requestContext");
-        assert_same_shape(json_object_get(ctx, "identity"),
-                          json_object_get(json_object_get(cap, "requestContext"), "identity"),
-                          "requestContext.identity");
+        testdata_assert_same_shape(ctx, json_object_get(cap, "requestContext"), "requestContext");
+        testdata_assert_same_shape(
+            json_object_get(ctx, "identity"),
+            json_object_get(json_object_get(cap, "requestContext"), "identity"),
+            "requestContext.identity");
         json_decref(ours);
         json_decref(cap);
     }
@@ -140,41 +102,30 @@ static void test_shape_matches_rest_capture(void **state) {
 /* The values the capture has, where a local stack can have the same. */
 static void test_values_like_rest_capture(void **state) {
     (void)state;
-    json_t *cap = load_event("dotnet-check-content-length-withcontent-apigateway.json");
+    json_t *cap = testdata_event("dotnet-check-content-length-withcontent-apigateway.json");
     json_t *ev = build_like_capture(cap, "/users/abc");
-    assert_string_equal(str(ev, "httpMethod"), "POST");
-    assert_string_equal(str(ev, "body"), "{\"hello\":\"world\"}");
+    assert_string_equal(testdata_str(ev, "httpMethod"), "POST");
+    assert_string_equal(testdata_str(ev, "body"), "{\"hello\":\"world\"}");
     assert_true(json_is_false(json_object_get(ev, "isBase64Encoded")));
     json_t *ctx = json_object_get(ev, "requestContext");
     json_t *cap_ctx = json_object_get(cap, "requestContext");
     /* Same clock reading, same rendering. */
-    assert_string_equal(str(ctx, "requestTime"), str(cap_ctx, "requestTime"));
+    assert_string_equal(testdata_str(ctx, "requestTime"), testdata_str(cap_ctx, "requestTime"));
     assert_int_equal(json_integer_value(json_object_get(ctx, "requestTimeEpoch")), T0_MS);
-    assert_string_equal(str(ctx, "protocol"), "HTTP/1.1");
-    assert_string_equal(str(ctx, "stage"), "local");
-    assert_string_equal(str(ctx, "path"), "/local/users/abc");
-    assert_string_equal(str(ctx, "resourcePath"), "/users/{userId}");
-    assert_string_equal(str(ctx, "requestId"), "c6af9ac6-7b61-11e6-9a41-93e8deadbeef");
-    assert_string_equal(str(ctx, "extendedRequestId"), "EnGhRFC7PHcFffA=");
-    assert_string_equal(str(ctx, "httpMethod"), "POST");
+    assert_string_equal(testdata_str(ctx, "protocol"), "HTTP/1.1");
+    assert_string_equal(testdata_str(ctx, "stage"), "local");
+    assert_string_equal(testdata_str(ctx, "path"), "/local/users/abc");
+    assert_string_equal(testdata_str(ctx, "resourcePath"), "/users/{userId}");
+    assert_string_equal(testdata_str(ctx, "requestId"), "c6af9ac6-7b61-11e6-9a41-93e8deadbeef");
+    assert_string_equal(testdata_str(ctx, "extendedRequestId"), "EnGhRFC7PHcFffA=");
+    assert_string_equal(testdata_str(ctx, "httpMethod"), "POST");
     json_t *id = json_object_get(ctx, "identity");
-    assert_string_equal(str(id, "sourceIp"), "192.0.2.7");
-    assert_string_equal(str(id, "userAgent"), "PostmanRuntime/7.6.0");
+    assert_string_equal(testdata_str(id, "sourceIp"), "192.0.2.7");
+    assert_string_equal(testdata_str(id, "userAgent"), "PostmanRuntime/7.6.0");
     /* Client headers keep their names and values; the capture's own ones are API Gateway's. */
     json_t *headers = json_object_get(ev, "headers");
-    const char *key;
-    json_t *v;
-    json_object_foreach(json_object_get(cap, "headers"), key, v) {
-        if (strncmp(key, "X-Forwarded-", 12) == 0 || strcmp(key, "X-Amzn-Trace-Id") == 0)
-            continue;
-        assert_non_null(json_object_get(headers, key));
-        assert_string_equal(str(headers, key), json_string_value(v));
-    }
-    assert_string_equal(str(headers, "X-Forwarded-For"), "192.0.2.7");
-    assert_string_equal(str(headers, "X-Forwarded-Port"), "3000");
-    assert_string_equal(str(headers, "X-Forwarded-Proto"), "http");
-    assert_string_equal(str(headers, "X-Amzn-Trace-Id"),
-                        "Root=1-5df2b7a1-fe3252987294e6c23d6f3e34");
+    testdata_assert_gateway_headers(headers, json_object_get(cap, "headers"), "192.0.2.7", "3000",
+                                    "Root=1-5df2b7a1-fe3252987294e6c23d6f3e34");
     json_decref(ev);
     json_decref(cap);
 }
@@ -182,12 +133,12 @@ static void test_values_like_rest_capture(void **state) {
 /* REST v1 leaves the path (and the path parameter) percent-encoded: the %2F capture. */
 static void test_path_stays_encoded(void **state) {
     (void)state;
-    json_t *cap = load_event("dotnet-encode-slash-in-resource-path.json");
-    assert_string_equal(str(cap, "path"), "/api/resourcepath/encoding/a%2Fb");
+    json_t *cap = testdata_event("dotnet-encode-slash-in-resource-path.json");
+    assert_string_equal(testdata_str(cap, "path"), "/api/resourcepath/encoding/a%2Fb");
     json_t *ev = build_get("/users/a%2Fb");
-    assert_string_equal(str(ev, "path"), "/users/a%2Fb");
-    assert_string_equal(str(ev, "resource"), "/users/{userId}");
-    assert_string_equal(str(json_object_get(ev, "pathParameters"), "userId"), "a%2Fb");
+    assert_string_equal(testdata_str(ev, "path"), "/users/a%2Fb");
+    assert_string_equal(testdata_str(ev, "resource"), "/users/{userId}");
+    assert_string_equal(testdata_str(json_object_get(ev, "pathParameters"), "userId"), "a%2Fb");
     json_decref(ev);
     json_decref(cap);
 }
@@ -204,14 +155,14 @@ static void test_query_like_observed(void **state) {
          "/test1/api/users/123/orders?status=pending&tag=important&tag=urgent"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        json_t *snap = load_event(cases[i].snapshot);
+        json_t *snap = testdata_event(cases[i].snapshot);
         json_t *ev = build_get(cases[i].target);
         assert_true(json_equal(json_object_get(ev, "queryStringParameters"),
                                json_object_get(snap, "QueryStringParameters")));
         assert_true(json_equal(json_object_get(ev, "multiValueQueryStringParameters"),
                                json_object_get(snap, "MultiValueQueryStringParameters")));
         /* Not one of our resources: resource is the path, and no path parameters. */
-        assert_string_equal(str(ev, "resource"), str(ev, "path"));
+        assert_string_equal(testdata_str(ev, "resource"), testdata_str(ev, "path"));
         assert_true(json_is_null(json_object_get(ev, "pathParameters")));
         json_decref(ev);
         json_decref(snap);
@@ -221,7 +172,7 @@ static void test_query_like_observed(void **state) {
 /* The snapshot's headers as the client sent them come back unchanged (Cookie included). */
 static void test_headers_like_observed(void **state) {
     (void)state;
-    json_t *snap = load_event("gateway-observed/dotnet-V1_SimpleGetRequestRest.json");
+    json_t *snap = testdata_event("gateway-observed/dotnet-V1_SimpleGetRequestRest.json");
     json_t *mv = json_object_get(snap, "MultiValueHeaders");
     gw_kv h[32];
     size_t n = 0;
@@ -238,7 +189,7 @@ static void test_headers_like_observed(void **state) {
             assert_true(json_equal(json_object_get(ours, key), arr));
     }
     /* The trace header the client sent is kept, not replaced. */
-    assert_string_equal(str(json_object_get(ev, "headers"), "X-Amzn-Trace-Id"),
+    assert_string_equal(testdata_str(json_object_get(ev, "headers"), "X-Amzn-Trace-Id"),
                         "Root=1-67fd87f5-7643e6a875203f06341af04f");
     assert_true(json_is_null(json_object_get(ev, "body")));
     json_decref(ev);
@@ -252,7 +203,7 @@ static void test_null_query_maps_when_absent(void **state) {
         json_t *ev = build_get(targets[i]);
         assert_true(json_is_null(json_object_get(ev, "queryStringParameters")));
         assert_true(json_is_null(json_object_get(ev, "multiValueQueryStringParameters")));
-        assert_string_equal(str(ev, "path"), "/users");
+        assert_string_equal(testdata_str(ev, "path"), "/users");
         json_decref(ev);
     }
 }
@@ -262,14 +213,14 @@ static void test_query_decoding(void **state) {
     json_t *ev = build_get("/users?limit=5&flag&a+b=c+d&bad=%zz&raw=%ff&e=%C3%A9&limit=7");
     json_t *q = json_object_get(ev, "queryStringParameters");
     json_t *mq = json_object_get(ev, "multiValueQueryStringParameters");
-    assert_string_equal(str(q, "limit"), "7"); /* the last value */
+    assert_string_equal(testdata_str(q, "limit"), "7"); /* the last value */
     assert_int_equal(json_array_size(json_object_get(mq, "limit")), 2);
     assert_string_equal(json_string_value(json_array_get(json_object_get(mq, "limit"), 0)), "5");
-    assert_string_equal(str(q, "flag"), "");
-    assert_string_equal(str(q, "a b"), "c d"); /* '+' is a space, as REST APIs decode it */
-    assert_string_equal(str(q, "bad"), "%zz"); /* not an escape: passed as sent */
-    assert_string_equal(str(q, "raw"), "%ff"); /* decodes to a byte that is not UTF-8 */
-    assert_string_equal(str(q, "e"), "\xc3\xa9");
+    assert_string_equal(testdata_str(q, "flag"), "");
+    assert_string_equal(testdata_str(q, "a b"), "c d"); /* '+' is a space, as REST APIs decode it */
+    assert_string_equal(testdata_str(q, "bad"), "%zz"); /* not an escape: passed as sent */
+    assert_string_equal(testdata_str(q, "raw"), "%ff"); /* decodes to a byte that is not UTF-8 */
+    assert_string_equal(testdata_str(q, "e"), "\xc3\xa9");
     json_decref(ev);
 }
 
@@ -284,14 +235,14 @@ static void test_multi_value_headers(void **state) {
     json_t *ev = build("GET", "/users", h, sizeof h / sizeof h[0], NULL, 0);
     json_t *single = json_object_get(ev, "headers");
     json_t *multi = json_object_get(ev, "multiValueHeaders");
-    assert_string_equal(str(single, "X-Test"), "two"); /* the last value wins */
-    assert_null(json_object_get(single, "x-test"));    /* the first spelling names it */
+    assert_string_equal(testdata_str(single, "X-Test"), "two"); /* the last value wins */
+    assert_null(json_object_get(single, "x-test"));             /* the first spelling names it */
     json_t *both = json_pack("[ss]", "one", "two");
     assert_true(json_equal(json_object_get(multi, "X-Test"), both));
     json_decref(both);
     /* API Gateway appends the caller's address and says how it was reached. */
-    assert_string_equal(str(single, "X-Forwarded-For"), "198.51.100.1, 192.0.2.7");
-    assert_string_equal(str(single, "X-Forwarded-Proto"), "http");
+    assert_string_equal(testdata_str(single, "X-Forwarded-For"), "198.51.100.1, 192.0.2.7");
+    assert_string_equal(testdata_str(single, "X-Forwarded-Proto"), "http");
     assert_int_equal(json_array_size(json_object_get(multi, "X-Forwarded-Proto")), 1);
     /* Every key of one map is in the other. */
     assert_int_equal(json_object_size(single), json_object_size(multi));
@@ -302,7 +253,7 @@ static void test_latin1_header_bytes(void **state) {
     (void)state;
     gw_kv h[] = {kv("X-Name", "caf\xe9")};
     json_t *ev = build("GET", "/users", h, 1, NULL, 0);
-    assert_string_equal(str(json_object_get(ev, "headers"), "X-Name"), "caf\xc3\xa9");
+    assert_string_equal(testdata_str(json_object_get(ev, "headers"), "X-Name"), "caf\xc3\xa9");
     json_decref(ev);
 }
 
@@ -324,13 +275,13 @@ static void test_resources(void **state) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         json_t *ev = build_get(cases[i].target);
-        assert_string_equal(str(ev, "resource"), cases[i].resource);
-        assert_string_equal(str(json_object_get(ev, "requestContext"), "resourcePath"),
+        assert_string_equal(testdata_str(ev, "resource"), cases[i].resource);
+        assert_string_equal(testdata_str(json_object_get(ev, "requestContext"), "resourcePath"),
                             cases[i].resource);
         json_t *pp = json_object_get(ev, "pathParameters");
         if (cases[i].user_id) {
             assert_int_equal(json_object_size(pp), 1);
-            assert_string_equal(str(pp, "userId"), cases[i].user_id);
+            assert_string_equal(testdata_str(pp, "userId"), cases[i].user_id);
         } else {
             assert_true(json_is_null(pp));
         }
@@ -366,7 +317,7 @@ static void test_body_encoding(void **state) {
             h[n++] = kv("Content-Type", cases[i].content_type);
         json_t *ev = build("POST", "/users", h, n, cases[i].body, cases[i].len);
         assert_int_equal(json_is_true(json_object_get(ev, "isBase64Encoded")), cases[i].base64);
-        assert_string_equal(str(ev, "body"), cases[i].expect);
+        assert_string_equal(testdata_str(ev, "body"), cases[i].expect);
         json_decref(ev);
     }
     /* A NUL inside UTF-8 text stays text: the bootstrap must see (and refuse) it. */
@@ -394,8 +345,8 @@ static void test_bad_requests_are_refused(void **state) {
     assert_int_equal(gw_event_build(&req, &ev), UA_ERR_INVALID);
     /* An absolute-form target is cut to its path. */
     json_t *abs = build_get("http://127.0.0.1:3000/users/abc?x=1");
-    assert_string_equal(str(abs, "path"), "/users/abc");
-    assert_string_equal(str(json_object_get(abs, "queryStringParameters"), "x"), "1");
+    assert_string_equal(testdata_str(abs, "path"), "/users/abc");
+    assert_string_equal(testdata_str(json_object_get(abs, "queryStringParameters"), "x"), "1");
     json_decref(abs);
 }
 

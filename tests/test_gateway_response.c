@@ -3,6 +3,7 @@
  * (the *Rest.json files of $USERS_TESTDATA/events/gateway-observed/), plus base64 bodies, header
  * merging and each malformed answer that API Gateway turns into a 502. */
 #include "gw_response.h"
+#include "testdata.h"
 
 #include <jansson.h>
 #include <setjmp.h>
@@ -16,17 +17,11 @@
 
 #include <cmocka.h>
 
+/* $USERS_TESTDATA/events/gateway-observed/<name>. New reference. */
 static json_t *load_snapshot(const char *name) {
-    const char *dir = getenv("USERS_TESTDATA");
-    if (!dir)
-        fail_msg("USERS_TESTDATA is not set (the shared testdata folder)");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/events/gateway-observed/%s", dir, name);
-    json_error_t err;
-    json_t *doc = json_load_file(path, 0, &err);
-    if (!doc)
-        fail_msg("cannot read %s: %s", path, err.text);
-    return doc;
+    char path[256];
+    snprintf(path, sizeof path, "gateway-observed/%s", name);
+    return testdata_event(path);
 }
 
 /* Headers the HTTP server (not the translation) adds: transport and request ids. */

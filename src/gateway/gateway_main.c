@@ -32,6 +32,7 @@ typedef struct options {
     unsigned instances, timeout_s, init_timeout_s, queue_max;
     unsigned sampled;           /* 0 or 1 */
     bool trace;                 /* --trace */
+    gw_api api;                 /* --api rest|http */
     unsigned trace_port;        /* 0: a free one */
     const char *sets[MAX_SETS]; /* "NAME=value" for the bootstraps */
     size_t nsets;
@@ -42,6 +43,8 @@ typedef struct options {
 static void usage(FILE *to) {
     fputs("usage: users-gateway [options]\n"
           "  API Gateway (REST API, Lambda proxy) and Lambda for the unmodified bootstrap.\n"
+          "  --api rest|http      play a REST API (payload 1.0) or an HTTP API (payload 2.0,\n"
+          "                       CORS configured at the API from ALLOWED_ORIGINS) (rest)\n"
           "  --port N             HTTP port (3000)\n"
           "  --host ADDR          IPv4 address to listen on (127.0.0.1)\n"
           "  --bootstrap PATH     the bootstrap executable (./bootstrap beside this program)\n"
@@ -127,7 +130,14 @@ static int parse(int argc, char **argv, options *o) {
         int bad = 0;
         if (strcmp(flag, "--port") == 0)
             bad = parse_uint(v, 1, 65535, &o->port);
-        else if (strcmp(flag, "--host") == 0)
+        else if (strcmp(flag, "--api") == 0) {
+            if (strcmp(v, "rest") == 0)
+                o->api = GW_API_REST;
+            else if (strcmp(v, "http") == 0)
+                o->api = GW_API_HTTP;
+            else
+                bad = -1;
+        } else if (strcmp(flag, "--host") == 0)
             o->host = v;
         else if (strcmp(flag, "--bootstrap") == 0)
             o->bootstrap = v;
@@ -278,7 +288,12 @@ int main(int argc, char **argv) {
         close(fd);
         goto out;
     }
-    gw_server_config scfg = {.port = port, .pool = pool, .sampled = o.sampled == 1, .trace = trace};
+    gw_server_config scfg = {.port = port,
+                             .pool = pool,
+                             .sampled = o.sampled == 1,
+                             .trace = trace,
+                             .api = o.api,
+                             .allowed_origins = gw_env_get(env, "ALLOWED_ORIGINS")};
     server = gw_server_start(fd, &scfg);
     if (!server)
         goto out;
@@ -287,12 +302,15 @@ int main(int argc, char **argv) {
         snprintf(tracing, sizeof tracing, "X-Ray subsegments on UDP 127.0.0.1:%u", trace_port);
     else
         snprintf(tracing, sizeof tracing, "no X-Ray daemon");
-    gw_log(
-        "INFO", "listening on http://%s:%u (%u x %s, timeout %u s, table %s, DynamoDB %s, %s, %s)",
-        o.host, port, o.instances, o.bootstrap, o.timeout_s, gw_env_get(env, "USERS_TABLE"),
-        gw_env_get(env, "AWS_ENDPOINT_URL_DYNAMODB") ? gw_env_get(env, "AWS_ENDPOINT_URL_DYNAMODB")
-                                                     : "(AWS)",
-        o.sampled ? "sampled" : "not sampled", tracing);
+    gw_log("INFO",
+           "listening on http://%s:%u as %s (%u x %s, timeout %u s, table %s, DynamoDB %s, %s, %s)",
+           o.host, port,
+           o.api == GW_API_HTTP ? "an HTTP API (payload 2.0)" : "a REST API (payload 1.0)",
+           o.instances, o.bootstrap, o.timeout_s, gw_env_get(env, "USERS_TABLE"),
+           gw_env_get(env, "AWS_ENDPOINT_URL_DYNAMODB")
+               ? gw_env_get(env, "AWS_ENDPOINT_URL_DYNAMODB")
+               : "(AWS)",
+           o.sampled ? "sampled" : "not sampled", tracing);
     int sig = 0;
     while (sigwait(&stop, &sig) != 0)
         ;

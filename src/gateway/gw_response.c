@@ -97,23 +97,30 @@ static const fault_answer faults[] = {
     [GW_FAULT_TOO_LONG] = {413, "{\"message\":\"Request Too Long\"}", NULL},
     [GW_FAULT_THROTTLED] = {429, "{\"message\":\"Too Many Requests\"}", NULL},
     [GW_FAULT_UNAVAILABLE] = {503, "{\"message\":\"Service Unavailable\"}", NULL},
+    [GW_FAULT_NOT_FOUND] = {403, "{\"message\":\"Missing Authentication Token\"}",
+                            "MissingAuthenticationTokenException"},
 };
 
-ua_status gw_response_fault(gw_fault f, gw_http_response *out) {
+ua_status gw_response_answer(unsigned status, const char *body, const char *error_type,
+                             gw_http_response *out) {
     reset(out);
-    const fault_answer *a = &faults[f];
-    out->status = a->status;
+    out->status = status;
     ua_status st = gw_http_response_add(out, "Content-Type", "application/json");
-    if (st == UA_OK && a->error_type)
-        st = gw_http_response_add(out, "x-amzn-ErrorType", a->error_type);
+    if (st == UA_OK && error_type)
+        st = gw_http_response_add(out, "x-amzn-ErrorType", error_type);
     if (st == UA_OK)
-        st = buf_append_str(&out->body, a->body);
+        st = buf_append_str(&out->body, body);
     return st;
+}
+
+ua_status gw_response_fault(gw_fault f, gw_http_response *out) {
+    const fault_answer *a = &faults[f];
+    return gw_response_answer(a->status, a->body, a->error_type, out);
 }
 
 /* A header value as text: strings as they are, numbers and booleans as JSON writes them.
  * NULL (and *bad set) for objects and arrays; NULL for null (skipped). New memory. */
-static char *scalar_text(json_t *v, bool *bad) {
+char *gw_header_text(json_t *v, bool *bad) {
     if (json_is_null(v))
         return NULL;
     if (json_is_string(v)) {
@@ -149,7 +156,7 @@ static const char *const remapped[] = {"Connection",        "Content-Length", "D
                                        "Keep-Alive",        "Server",         "Trailer",
                                        "Transfer-Encoding", "Upgrade"};
 
-static ua_status emit_header(gw_http_response *out, const char *name, const char *value) {
+ua_status gw_response_emit_header(gw_http_response *out, const char *name, const char *value) {
     char renamed[256];
     for (size_t i = 0; i < sizeof remapped / sizeof remapped[0]; i++) {
         if (strcasecmp(name, remapped[i]) == 0) {
@@ -181,7 +188,7 @@ static int translate_headers(json_t *single, json_t *multi, gw_http_response *ou
         json_t *item;
         json_array_foreach(v, i, item) {
             bool bad = false;
-            char *text = scalar_text(item, &bad);
+            char *text = gw_header_text(item, &bad);
             if (bad) {
                 rc = 1;
             } else if (text && merge_value(merged, key, text) != 0) {
@@ -197,7 +204,7 @@ static int translate_headers(json_t *single, json_t *multi, gw_http_response *ou
     if (rc == 0) {
         json_object_foreach(single, key, v) {
             bool bad = false;
-            char *text = scalar_text(v, &bad);
+            char *text = gw_header_text(v, &bad);
             if (bad)
                 rc = 1;
             else if (text && merge_value(merged, key, text) != 0)
@@ -213,7 +220,7 @@ static int translate_headers(json_t *single, json_t *multi, gw_http_response *ou
         json_t *item;
         json_array_foreach(arr, i, item) {
             if (rc == 0) {
-                ua_status st = emit_header(out, key, json_string_value(item));
+                ua_status st = gw_response_emit_header(out, key, json_string_value(item));
                 rc = st == UA_OK ? 0 : st == UA_ERR_TOO_BIG ? 1 : -1;
             }
         }
@@ -222,8 +229,22 @@ static int translate_headers(json_t *single, json_t *multi, gw_http_response *ou
     return rc;
 }
 
+ua_status gw_response_body(json_t *body, json_t *b64, gw_http_response *out, const char **reason) {
+    if (!json_is_string(body))
+        return UA_OK;
+    const char *text = json_string_value(body);
+    size_t n = json_string_length(body);
+    if (!json_is_true(b64))
+        return buf_append(&out->body, text, n);
+    ua_status st = codec_base64_decode(text, n, CODEC_BASE64_PAD_OPTIONAL, &out->body);
+    if (st != UA_ERR_INVALID)
+        return st;
+    *reason = "isBase64Encoded is true but the body is not base64";
+    return UA_OK;
+}
+
 /* The status code: an integer, or a string of 1 to 3 digits. 0 when neither. */
-static unsigned status_of(json_t *v) {
+unsigned gw_status_of(json_t *v) {
     if (json_is_integer(v)) {
         json_int_t s = json_integer_value(v);
         return s >= 0 && s < 1000 ? (unsigned)s : 0;
@@ -278,7 +299,7 @@ ua_status gw_response_from_proxy(const char *doc, size_t len, gw_http_response *
                 reason = "the function's answer has a key a REST API does not know";
         }
     }
-    unsigned code = status_of(status);
+    unsigned code = gw_status_of(status);
     if (!reason && (code < 100 || code > 599))
         reason = "statusCode is missing or not an HTTP status (100..599)";
     if (!reason && ((single && !json_is_object(single) && !json_is_null(single)) ||
@@ -295,19 +316,8 @@ ua_status gw_response_from_proxy(const char *doc, size_t len, gw_http_response *
         else if (rc > 0)
             reason = "a header value is not a string, number or boolean";
     }
-    if (!reason && st == UA_OK && json_is_string(body)) {
-        const char *text = json_string_value(body);
-        size_t n = json_string_length(body);
-        if (json_is_true(b64)) {
-            ua_status d = codec_base64_decode(text, n, CODEC_BASE64_PAD_OPTIONAL, &out->body);
-            if (d == UA_ERR_INVALID)
-                reason = "isBase64Encoded is true but the body is not base64";
-            else
-                st = d;
-        } else {
-            st = buf_append(&out->body, text, n);
-        }
-    }
+    if (!reason && st == UA_OK)
+        st = gw_response_body(body, b64, out, &reason);
     if (!reason && st == UA_OK && !gw_http_response_header(out, "Content-Type"))
         st = gw_http_response_add(out, "Content-Type", "application/json");
     json_decref(root);

@@ -22,6 +22,8 @@
 #include "buf.h"
 #include "common.h"
 
+#include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define GW_MAX_RESPONSE_HEADERS 256u
@@ -41,13 +43,15 @@ typedef struct gw_http_response {
 
 /* API Gateway's own answers. */
 typedef enum gw_fault {
-    GW_FAULT_MALFORMED,  /* 502 {"message":"Internal server error"}: the answer is not JSON */
-    GW_FAULT_INTERNAL,   /* 502 {"message": "Internal server error"} + x-amzn-ErrorType:
-                            bad proxy fields, function error, crash, response over 6 MB */
-    GW_FAULT_TIMEOUT,    /* 504 {"message": "Endpoint request timed out"} */
-    GW_FAULT_TOO_LONG,   /* 413 {"message":"Request Too Long"} */
-    GW_FAULT_THROTTLED,  /* 429 {"message":"Too Many Requests"}: the queue is full */
-    GW_FAULT_UNAVAILABLE /* 503 {"message":"Service Unavailable"}: shutting down */
+    GW_FAULT_MALFORMED,   /* 502 {"message":"Internal server error"}: the answer is not JSON */
+    GW_FAULT_INTERNAL,    /* 502 {"message": "Internal server error"} + x-amzn-ErrorType:
+                             bad proxy fields, function error, crash, response over 6 MB */
+    GW_FAULT_TIMEOUT,     /* 504 {"message": "Endpoint request timed out"} */
+    GW_FAULT_TOO_LONG,    /* 413 {"message":"Request Too Long"} */
+    GW_FAULT_THROTTLED,   /* 429 {"message":"Too Many Requests"}: the queue is full */
+    GW_FAULT_UNAVAILABLE, /* 503 {"message":"Service Unavailable"}: shutting down */
+    GW_FAULT_NOT_FOUND    /* no route: 403 {"message":"Missing Authentication Token"} (REST;
+                             unused there, as every path goes to the function) */
 } gw_fault;
 
 void gw_http_response_init(gw_http_response *r);
@@ -71,5 +75,32 @@ UA_WARN_UNUSED ua_status gw_response_from_proxy(const char *doc, size_t len, gw_
 
 /* Fills out (reset first) with API Gateway's answer for f. */
 UA_WARN_UNUSED ua_status gw_response_fault(gw_fault f, gw_http_response *out);
+
+/* ---- Shared with gw_response_v2.c (the HTTP API's answers) ---- */
+
+/* Fills out (reset first) with status, Content-Type: application/json, x-amzn-ErrorType when
+ * error_type is not NULL, and body. */
+UA_WARN_UNUSED ua_status gw_response_answer(unsigned status, const char *body,
+                                            const char *error_type, gw_http_response *out);
+
+/* A proxy answer's header value as text: strings as they are, numbers and booleans as JSON
+ * writes them. NULL for null (skipped); NULL and *bad set for objects, arrays and strings with
+ * a NUL inside. New memory (free it). */
+char *gw_header_text(json_t *v, bool *bad);
+
+/* Adds a function's header to out: framing headers (Connection, Content-Length, Date, ...)
+ * renamed x-amzn-Remapped-<name>, a header that cannot be sent dropped (UA_OK).
+ * UA_ERR_TOO_BIG past GW_MAX_RESPONSE_HEADERS, UA_ERR_NOMEM. */
+UA_WARN_UNUSED ua_status gw_response_emit_header(gw_http_response *out, const char *name,
+                                                 const char *value);
+
+/* A proxy answer's statusCode: an integer, or a string of 1 to 3 digits; 0 when neither. */
+unsigned gw_status_of(json_t *v);
+
+/* Appends a proxy answer's body (a JSON string; anything else appends nothing) to out->body,
+ * base64-decoded when b64 is true; a body that is not base64 sets *reason (a static string)
+ * and appends nothing. UA_ERR_TOO_BIG past 6 MB, UA_ERR_NOMEM. */
+UA_WARN_UNUSED ua_status gw_response_body(json_t *body, json_t *b64, gw_http_response *out,
+                                          const char **reason);
 
 #endif

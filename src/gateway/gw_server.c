@@ -2,9 +2,12 @@
 #include "gw_server.h"
 
 #include "clock.h"
+#include "gw_cors.h"
 #include "gw_event.h"
+#include "gw_event_v2.h"
 #include "gw_log.h"
 #include "gw_response.h"
+#include "gw_response_v2.h"
 #include "gw_sys.h"
 #include "gw_xray.h"
 
@@ -102,10 +105,11 @@ static void client_ip(struct MHD_Connection *c, char *out, size_t n) {
                   (socklen_t)n);
 }
 
-/* Sends resp, with the ids API Gateway adds to every answer. */
-static enum MHD_Result send_response(struct MHD_Connection *c, const gw_http_response *resp,
-                                     const char *request_id, const char *ext_id,
-                                     const char *trace_root) {
+/* Sends resp, with the ids API Gateway adds to every answer: a REST API's three, or an HTTP
+ * API's Apigw-Requestid (its request id is what REST calls the extended one). */
+static enum MHD_Result send_response(struct MHD_Connection *c, gw_api api,
+                                     const gw_http_response *resp, const char *request_id,
+                                     const char *ext_id, const char *trace_root) {
     struct MHD_Response *r = MHD_create_response_from_buffer(
         resp->body.len, resp->body.data ? resp->body.data : (void *)"", MHD_RESPMEM_MUST_COPY);
     if (!r)
@@ -114,9 +118,13 @@ static enum MHD_Result send_response(struct MHD_Connection *c, const gw_http_res
         if (MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value) != MHD_YES)
             gw_log("WARN", "header %s could not be sent", resp->headers[i].name);
     }
-    (void)MHD_add_response_header(r, "x-amzn-RequestId", request_id);
-    (void)MHD_add_response_header(r, "x-amz-apigw-id", ext_id);
-    (void)MHD_add_response_header(r, "X-Amzn-Trace-Id", trace_root);
+    if (api == GW_API_HTTP) {
+        (void)MHD_add_response_header(r, "Apigw-Requestid", ext_id);
+    } else {
+        (void)MHD_add_response_header(r, "x-amzn-RequestId", request_id);
+        (void)MHD_add_response_header(r, "x-amz-apigw-id", ext_id);
+        (void)MHD_add_response_header(r, "X-Amzn-Trace-Id", trace_root);
+    }
     enum MHD_Result ok = MHD_queue_response(c, resp->status, r);
     MHD_destroy_response(r);
     return ok;
@@ -136,6 +144,24 @@ static gw_fault fault_for(gw_outcome o) {
     }
 }
 
+/* API Gateway's own answer for f, as the API type words it. */
+static ua_status api_fault(const gw_server *s, gw_fault f, gw_http_response *out) {
+    return s->cfg.api == GW_API_HTTP ? gw_response_fault_v2(f, out) : gw_response_fault(f, out);
+}
+
+/* The proxy event for req in the API type's payload format. */
+static ua_status build_event(const gw_server *s, const gw_request *req, json_t **event) {
+    return s->cfg.api == GW_API_HTTP ? gw_event_v2_build(req, event) : gw_event_build(req, event);
+}
+
+/* The function's answer read as the API type reads it. */
+static ua_status from_proxy(const gw_server *s, const buf *answer, gw_http_response *out,
+                            const char **why) {
+    const char *doc = answer->data ? answer->data : "";
+    return s->cfg.api == GW_API_HTTP ? gw_response_from_proxy_v2(doc, answer->len, out, why)
+                                     : gw_response_from_proxy(doc, answer->len, out, why);
+}
+
 /* Runs one complete request: event, invocation, answer, access log. */
 static enum MHD_Result serve(gw_server *s, struct MHD_Connection *c, const char *method,
                              const char *version, http_req *rq) {
@@ -150,7 +176,14 @@ static enum MHD_Result serve(gw_server *s, struct MHD_Connection *c, const char 
     (void)trace_format(&ids, ids.parent, lambda_trace);
     client_ip(c, ip, sizeof ip);
 
-    gw_access log = {.request_id = request_id,
+    const bool http_api = s->cfg.api == GW_API_HTTP;
+    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    const bool preflight =
+        http_api && !rq->too_big &&
+        gw_cors_is_preflight(
+            method, origin,
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Control-Request-Method"));
+    gw_access log = {.request_id = http_api ? ext_id : request_id,
                      .lambda_request_id = "",
                      .method = method,
                      .path = rq->target,
@@ -166,8 +199,11 @@ static enum MHD_Result serve(gw_server *s, struct MHD_Connection *c, const char 
     uint64_t traced = 0; /* the --trace console's handle, 0 when it does not follow this one */
 
     if (rq->too_big) {
-        st = gw_response_fault(GW_FAULT_TOO_LONG, &resp);
+        st = api_fault(s, GW_FAULT_TOO_LONG, &resp);
         log.detail = "request body over 10 MB";
+    } else if (preflight) {
+        st = gw_cors_preflight(s->cfg.allowed_origins, origin, &resp);
+        log.detail = "CORS preflight answered by the HTTP API";
     } else {
         header_list *headers = calloc(1, sizeof *headers);
         json_t *event = NULL;
@@ -188,15 +224,19 @@ static enum MHD_Result serve(gw_server *s, struct MHD_Connection *c, const char 
                           .trace_id = trace_root,
                           .time_ms = rq->t0_epoch};
         char *doc = NULL;
-        if (headers && gw_event_build(&req, &event) == UA_OK)
+        ua_status built = headers ? build_event(s, &req, &event) : UA_ERR_NOMEM;
+        if (built == UA_OK)
             doc = json_dumps(event, JSON_COMPACT);
         json_decref(event);
         free(headers);
-        if (!doc) {
-            st = gw_response_fault(GW_FAULT_INTERNAL, &resp);
+        if (built == UA_ERR_NOT_FOUND) {
+            st = api_fault(s, GW_FAULT_NOT_FOUND, &resp);
+            log.detail = "no route matches the path";
+        } else if (!doc) {
+            st = api_fault(s, GW_FAULT_INTERNAL, &resp);
             log.detail = "the event could not be built";
         } else if (strlen(doc) > GW_LAMBDA_MAX_EVENT) {
-            st = gw_response_fault(GW_FAULT_TOO_LONG, &resp);
+            st = api_fault(s, GW_FAULT_TOO_LONG, &resp);
             log.detail = "event over Lambda's 6 MB request limit";
         } else {
             inv.event = doc;
@@ -207,7 +247,7 @@ static enum MHD_Result serve(gw_server *s, struct MHD_Connection *c, const char 
             gw_trace_request treq = {.ids = &ids,
                                      .method = method,
                                      .target = rq->target,
-                                     .api_request_id = request_id,
+                                     .api_request_id = log.request_id,
                                      .lambda_request_id = inv.request_id};
             traced = gw_trace_begin(s->cfg.trace, &treq);
             gw_pool_invoke(s->cfg.pool, &inv);
@@ -215,8 +255,7 @@ static enum MHD_Result serve(gw_server *s, struct MHD_Connection *c, const char 
             log.instance = inv.instance;
             log.outcome = gw_outcome_name(inv.outcome);
             if (inv.outcome == GW_OUT_RESPONSE) {
-                st = gw_response_from_proxy(inv.response.data ? inv.response.data : "",
-                                            inv.response.len, &resp, &log.detail);
+                st = from_proxy(s, &inv.response, &resp, &log.detail);
                 if (st == UA_ERR_INVALID) {
                     gw_log("WARN",
                            "Execution failed due to configuration error: Malformed Lambda "
@@ -226,21 +265,23 @@ static enum MHD_Result serve(gw_server *s, struct MHD_Connection *c, const char 
                 }
                 if (st == UA_OK && resp.status < 200) {
                     log.detail = "1xx status codes cannot end an HTTP exchange";
-                    st = gw_response_fault(GW_FAULT_INTERNAL, &resp);
+                    st = api_fault(s, GW_FAULT_INTERNAL, &resp);
                 }
             } else {
-                st = gw_response_fault(fault_for(inv.outcome), &resp);
+                st = api_fault(s, fault_for(inv.outcome), &resp);
             }
         }
         free(doc);
     }
+    if (st == UA_OK && http_api && !preflight)
+        st = gw_cors_apply(s->cfg.allowed_origins, origin, &resp);
     if (st != UA_OK) {
         log.detail = "out of memory";
         gw_http_response_free(&resp);
         gw_http_response_init(&resp);
         resp.status = 500;
     }
-    enum MHD_Result ok = send_response(c, &resp, request_id, ext_id, trace_root);
+    enum MHD_Result ok = send_response(c, s->cfg.api, &resp, request_id, ext_id, trace_root);
     log.status = resp.status;
     log.latency_ms = (double)(ua_monotonic_us() - rq->t0_us) / 1000.0;
     gw_log_access(&log);

@@ -13,6 +13,10 @@ whose behaviour each request picks with its X-Fake-Action header.
   big           answers with a 7 MB document (the Runtime API must say 413)
   binary        answers 200 with isBase64Encoded true (bytes 00 01 02 ff)
   headers       answers with headers and multiValueHeaders to merge
+  cookies       answers 200 with a payload 2.0 cookies array (and multiValueHeaders, which
+                payload 2.0 ignores)
+  nostatus      answers a JSON object without statusCode (an HTTP API's body as is)
+  cors          answers 200 with the function's own Access-Control-* headers
   stale         posts for an unknown id, then answers, then answers again; the Runtime API's
                 statuses for the two extra posts are reported by the next "report"
   report        200, body = {"stale": [...statuses...]}
@@ -167,6 +171,19 @@ def main():
                          "multiValueHeaders": {"Combined-Header": ["multi-value1", "multi-value2"],
                                                "X-Multi": ["a", "b"]},
                          "body": "plain text"})
+        elif action == "cookies":
+            answer(rid, {"statusCode": 200, "headers": {"Content-Type": "text/plain"},
+                         "cookies": ["a=1; Path=/", "b=2; HttpOnly"],
+                         "multiValueHeaders": {"X-Multi": ["a", "b"]}, "body": "with cookies"})
+        elif action == "nostatus":
+            answer(rid, {"name": "Ada", "body": "not a proxy body"})
+        elif action == "cors":
+            answer(rid, {"statusCode": 200,
+                         "headers": {"Content-Type": "application/json",
+                                     "Access-Control-Allow-Origin": "https://function.example",
+                                     "Access-Control-Expose-Headers": "X-From-Function",
+                                     "Vary": "Origin"},
+                         "body": "{}"})
         elif action == "stale":
             first = answer("00000000-0000-4000-8000-000000000000", ok({}))
             answer(rid, ok({"pid": os.getpid()}))

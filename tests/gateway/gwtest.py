@@ -1,8 +1,11 @@
 """Shared helpers for the local gateway's process-level tests (Python 3 stdlib only)."""
+import argparse
+import contextlib
 import http.client
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -177,3 +180,50 @@ def run_tests(tests):
             print("FAIL  %-45s %s: %s" % (name, type(e).__name__, e), flush=True)
     print("%d of %d passed" % (len(tests) - failed, len(tests)))
     sys.exit(1 if failed else 0)
+
+
+def expect(cond, message):
+    if not cond:
+        raise AssertionError(message)
+
+
+def expect_status(got, status, body=None):
+    """got is request()'s (status, headers, body)."""
+    expect(got[0] == status, "expected HTTP %s, got %s %r" % (status, got[0], got[2][:300]))
+    if body is not None:
+        expect(got[2] == body, "expected body %r, got %r" % (body, got[2][:300]))
+
+
+@contextlib.contextmanager
+def running(gateway, bootstrap, *flags, env=None, split_stdout=False):
+    """A Gateway for the with-block, stopped cleanly at its end (a failure carries the
+    gateway's output), cleaned up in any case."""
+    gw = Gateway(gateway, bootstrap, *flags, env=env, split_stdout=split_stdout)
+    try:
+        yield gw
+        gw.stop()
+    except BaseException as e:
+        raise AssertionError("%s\n--- gateway output ---\n%s" % (e, gw.output()[-4000:])) from e
+    finally:
+        gw.cleanup()
+
+
+def main_with_fake_bootstrap(doc, tests, start):
+    """The main of a test file run against fake_bootstrap.py: parses --gateway, writes the
+    executable wrapper the gateway runs as its bootstrap (it passes no arguments), calls
+    start(args, wrapper_path), runs tests (name, function) and removes the wrapper."""
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--gateway", required=True)
+    args = parser.parse_args()
+    tmp = tempfile.mkdtemp(prefix="gw-fake-")
+    fake = os.path.join(tmp, "bootstrap")
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(fake, "w") as f:
+        f.write("#!/bin/sh\nexec %s %s\n" % (sys.executable, os.path.join(here, "fake_bootstrap.py")))
+    os.chmod(fake, stat.S_IRWXU)
+    start(args, fake)
+    try:
+        run_tests(tests)
+    finally:
+        os.unlink(fake)
+        os.rmdir(tmp)

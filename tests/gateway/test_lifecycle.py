@@ -9,7 +9,9 @@
   5. the same for SIGINT (Ctrl-C);
   6. a taken port is refused with a clear message before anything starts;
   7. run.sh --trace: the real bootstrap's invocations are printed readably, its log lines are
-     still passed on, and it stops as cleanly.
+     still passed on, and it stops as cleanly;
+  8. run.sh --api http: the stack as an HTTP API (payload 2.0) passes smoke.sh too, answers
+     preflights itself, and stops as cleanly; a bad --api is refused.
 
     test_lifecycle.py --repo . --bootstrap build/bootstrap --gateway build/users-gateway
 """
@@ -211,6 +213,46 @@ def test_trace_console_with_the_real_bootstrap():
         stack.stop(signal.SIGTERM)
 
     run_stack(body, "--in-memory", "--instances", "1", "--trace")
+
+
+def test_http_api_stack():
+    def body(stack):
+        stack.wait_ready()
+        expect("Users API: %s   (as an HTTP API (payload 2.0);" % stack.url in stack.output(),
+               "run.sh says which API it plays")
+        expect("as an HTTP API (payload 2.0)" in stack.output(), "--api http reached the gateway")
+        smoke = subprocess.run([os.path.join(ARGS.repo, "scripts", "smoke.sh"), stack.url],
+                               capture_output=True, text=True, timeout=300)
+        expect(smoke.returncode == 0,
+               "smoke.sh failed against --api http:\n%s%s" % (smoke.stdout[-3000:], smoke.stderr[-2000:]))
+        origin = {"Origin": "https://app.example.com"}
+        st, headers, data = gwtest.request(stack.port, "POST", "/users",
+                                           dict(origin, **{"Content-Type": "application/json"}),
+                                           b'{"name": "Two Point O", "email": "two.point.o@example.com"}')
+        expect(st == 201, "POST /users: %s %r" % (st, data[:300]))
+        expect(gwtest.header(headers, "Apigw-Requestid"), "an HTTP API's request id header")
+        expect(gwtest.header(headers, "x-amzn-RequestId") is None, "no REST request id")
+        expect(gwtest.header(headers, "Access-Control-Allow-Origin") == "*", "the API's CORS")
+        uid = re.search(rb'"userId":"([0-9a-f-]+)"', data).group(1).decode()
+        st, headers, data = gwtest.request(stack.port, "OPTIONS", "/users/" + uid, dict(
+            origin, **{"Access-Control-Request-Method": "PATCH"}))
+        expect(st == 204 and data == b"", "preflight: %s %r" % (st, data))
+        expect("PATCH" in (gwtest.header(headers, "Access-Control-Allow-Methods") or ""), headers)
+        expect(gwtest.header(headers, "Cache-Control") is None,
+               "the preflight is the API's, not the function's: %r" % headers)
+        st, _, data = gwtest.request(stack.port, "GET", "/widgets")
+        expect(st == 404 and b'"code":"NOT_FOUND"' in data,
+               "the catch-all route: the function's 404: %s %r" % (st, data))
+        st, _, data = gwtest.request(stack.port, "GET", "/users/" + uid + "?x=1&x=2")
+        expect(st == 200 and uid.encode() in data, "GET /users/{id}: %s" % st)
+        stack.stop(signal.SIGTERM)
+
+    run_stack(body, "--in-memory", "--instances", "1", "--api", "http")
+    env = dict(os.environ, USERS_SKIP_DEPS="1", USERS_SKIP_BUILD="1",
+               USERS_BOOTSTRAP=ARGS.bootstrap, USERS_GATEWAY=ARGS.gateway)
+    p = subprocess.run([os.path.join(ARGS.repo, "scripts", "run.sh"), "--api", "graphql"],
+                       cwd=ARGS.repo, env=env, capture_output=True, text=True, timeout=60)
+    expect(p.returncode != 0 and "--api must be rest or http" in p.stderr, p.stderr)
 
 
 def test_port_taken_is_refused():

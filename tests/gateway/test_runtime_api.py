@@ -7,24 +7,19 @@ SIGTERM must end the gateway with status 0 and no bootstrap left.
 
     test_runtime_api.py --gateway build/users-gateway
 """
-import argparse
 import base64
-import contextlib
 import json
 import os
 import re
 import socket
-import stat
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gwtest  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 ARGS = None
 FAKE = None  # an executable wrapper: the gateway runs bootstraps without arguments
 
@@ -33,16 +28,8 @@ INTERNAL = b'{"message": "Internal server error"}'
 TIMED_OUT = b'{"message": "Endpoint request timed out"}'
 
 
-@contextlib.contextmanager
 def gateway(*flags, env=None):
-    gw = gwtest.Gateway(ARGS.gateway, FAKE, *flags, env=env)
-    try:
-        yield gw
-        gw.stop()
-    except BaseException as e:
-        raise AssertionError("%s\n--- gateway output ---\n%s" % (e, gw.output()[-4000:])) from e
-    finally:
-        gw.cleanup()
+    return gwtest.running(ARGS.gateway, FAKE, *flags, env=env)
 
 
 def act(gw, action, path="/x", method="GET", body=None, headers=None, timeout=60):
@@ -51,15 +38,10 @@ def act(gw, action, path="/x", method="GET", body=None, headers=None, timeout=60
     return gw.request(method, path, h, body, timeout)
 
 
-def expect(cond, message):
-    if not cond:
-        raise AssertionError(message)
+expect = gwtest.expect
 
 
-def expect_status(got, status, body=None):
-    expect(got[0] == status, "expected HTTP %s, got %s %r" % (status, got[0], got[2][:300]))
-    if body is not None:
-        expect(got[2] == body, "expected body %r, got %r" % (body, got[2][:300]))
+expect_status = gwtest.expect_status
 
 
 def in_threads(calls):
@@ -337,22 +319,12 @@ def test_bad_flags_are_refused():
 
 
 def main():
-    global ARGS, FAKE
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--gateway", required=True)
-    ARGS = parser.parse_args()
-    tmp = tempfile.mkdtemp(prefix="gw-fake-")
-    FAKE = os.path.join(tmp, "bootstrap")
-    with open(FAKE, "w") as f:
-        f.write("#!/bin/sh\nexec %s %s\n" % (sys.executable, os.path.join(HERE, "fake_bootstrap.py")))
-    os.chmod(FAKE, stat.S_IRWXU)
-    tests = [(name, fn) for name, fn in globals().items()
-             if name.startswith("test_") and callable(fn)]
-    try:
-        gwtest.run_tests(tests)
-    finally:
-        os.unlink(FAKE)
-        os.rmdir(tmp)
+    def start(args, fake):
+        global ARGS, FAKE
+        ARGS, FAKE = args, fake
+
+    gwtest.main_with_fake_bootstrap(__doc__, [(name, fn) for name, fn in globals().items()
+                                              if name.startswith("test_") and callable(fn)], start)
 
 
 if __name__ == "__main__":

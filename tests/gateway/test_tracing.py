@@ -8,22 +8,17 @@ printed as such without harm; the bootstraps' stdout passed on byte for byte.
 
     test_tracing.py --gateway build/users-gateway
 """
-import argparse
-import contextlib
 import json
 import os
 import re
 import socket
-import stat
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gwtest  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 ARGS = None
 FAKE = None
 
@@ -33,21 +28,11 @@ XRAY_VARS = ("AWS_XRAY_DAEMON_ADDRESS", "_AWS_XRAY_DAEMON_ADDRESS", "_AWS_XRAY_D
              "_X_AMZN_TRACE_ID")
 
 
-@contextlib.contextmanager
 def gateway(*flags, env=None, split_stdout=False):
-    gw = gwtest.Gateway(ARGS.gateway, FAKE, *flags, env=env, split_stdout=split_stdout)
-    try:
-        yield gw
-        gw.stop()
-    except BaseException as e:
-        raise AssertionError("%s\n--- gateway output ---\n%s" % (e, gw.output()[-4000:])) from e
-    finally:
-        gw.cleanup()
+    return gwtest.running(ARGS.gateway, FAKE, *flags, env=env, split_stdout=split_stdout)
 
 
-def expect(cond, message):
-    if not cond:
-        raise AssertionError(message)
+expect = gwtest.expect
 
 
 def act(gw, action, path="/x", method="GET", headers=None):
@@ -266,22 +251,12 @@ def test_malformed_datagrams_are_printed_and_survived():
 
 
 def main():
-    global ARGS, FAKE
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--gateway", required=True)
-    ARGS = parser.parse_args()
-    tmp = tempfile.mkdtemp(prefix="gw-fake-")
-    FAKE = os.path.join(tmp, "bootstrap")
-    with open(FAKE, "w") as f:
-        f.write("#!/bin/sh\nexec %s %s\n" % (sys.executable, os.path.join(HERE, "fake_bootstrap.py")))
-    os.chmod(FAKE, stat.S_IRWXU)
-    tests = [(name, fn) for name, fn in globals().items()
-             if name.startswith("test_") and callable(fn)]
-    try:
-        gwtest.run_tests(tests)
-    finally:
-        os.unlink(FAKE)
-        os.rmdir(tmp)
+    def start(args, fake):
+        global ARGS, FAKE
+        ARGS, FAKE = args, fake
+
+    gwtest.main_with_fake_bootstrap(__doc__, [(name, fn) for name, fn in globals().items()
+                                              if name.startswith("test_") and callable(fn)], start)
 
 
 if __name__ == "__main__":

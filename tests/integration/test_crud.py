@@ -14,7 +14,7 @@ class CrudTest(BootstrapCase):
     def test_full_crud_flow(self):
         email = "ada.%s@Example.com" % uuid.uuid4().hex[:8]
         before = int(time.time() * 1000)
-        r = self.rest("POST", "/users", {"name": "  Ada Lovelace\t", "email": " %s\n" % email, "age": 36})
+        r = self.api("POST", "/users", {"name": "  Ada Lovelace\t", "email": " %s\n" % email, "age": 36})
         after = int(time.time() * 1000)
         self.assertEqual(r.status, 201, r)
         self.assert_common_headers(r)
@@ -38,7 +38,7 @@ class CrudTest(BootstrapCase):
         if "emailLower" in item:  # stored for phase 2, never returned (checked by assert_user)
             self.assertEqual(item["emailLower"], {"S": email.lower()})
 
-        g = self.rest("GET", "/users/" + uid)
+        g = self.api("GET", "/users/" + uid)
         self.assertEqual(g.status, 200, g)
         self.assert_common_headers(g)
         self.assertEqual(g.json, user)
@@ -46,7 +46,7 @@ class CrudTest(BootstrapCase):
 
         # PUT is a partial update: only the name changes.
         time.sleep(0.005)
-        p = self.rest("PUT", "/users/" + uid, {"name": "Augusta Ada King"})
+        p = self.api("PUT", "/users/" + uid, {"name": "Augusta Ada King"})
         self.assertEqual(p.status, 200, p)
         self.assert_common_headers(p)
         self.assert_user(p.json, name="Augusta Ada King", email=email, age=36, version=2)
@@ -57,13 +57,13 @@ class CrudTest(BootstrapCase):
         self.assertEqual(self.stored(uid)["version"], {"N": "2"})
 
         # A GET right after the update sees it.
-        g2 = self.rest("GET", "/users/" + uid)
+        g2 = self.api("GET", "/users/" + uid)
         self.assertEqual(g2.status, 200, g2)
         self.assertEqual(g2.json, p.json)
         self.assertEqual(g2.headers.get("ETag"), '"2"', g2)
 
         # PATCH with "age": null removes the age from the resource and the item.
-        pa = self.rest("PATCH", "/users/" + uid, {"age": None})
+        pa = self.api("PATCH", "/users/" + uid, {"age": None})
         self.assertEqual(pa.status, 200, pa)
         self.assert_common_headers(pa)
         self.assert_user(pa.json, name="Augusta Ada King", email=email, age="absent", version=3)
@@ -72,22 +72,22 @@ class CrudTest(BootstrapCase):
         item = self.stored(uid)
         self.assertNotIn("age", item, "age still stored after \"age\": null: %r" % item)
         self.assertEqual(item["version"], {"N": "3"})
-        g3 = self.rest("GET", "/users/" + uid)
+        g3 = self.api("GET", "/users/" + uid)
         self.assertEqual(g3.json, pa.json)
 
-        d = self.rest("DELETE", "/users/" + uid)
+        d = self.api("DELETE", "/users/" + uid)
         self.assertEqual(d.status, 200, d)
         self.assert_common_headers(d)
         self.assertEqual(d.json, {"message": "User deleted", "userId": uid})
         self.assertIsNone(self.stored(uid), "the user is still in the table after DELETE")
 
-        gone = self.rest("GET", "/users/" + uid)
+        gone = self.api("GET", "/users/" + uid)
         self.assert_problem(gone, 404, "NOT_FOUND")
         self.assertIsNone(gone.headers.get("ETag"), gone)
 
         # Deleting again, updating a deleted user: 404.
-        self.assert_problem(self.rest("DELETE", "/users/" + uid), 404, "NOT_FOUND")
-        self.assert_problem(self.rest("PUT", "/users/" + uid, {"name": "X"}), 404, "NOT_FOUND")
+        self.assert_problem(self.api("DELETE", "/users/" + uid), 404, "NOT_FOUND")
+        self.assert_problem(self.api("PUT", "/users/" + uid, {"name": "X"}), 404, "NOT_FOUND")
         self.assertIsNone(self.stored(uid), "a PUT on a deleted user must not recreate it")
 
     def test_create_without_age_and_with_age_zero(self):
@@ -100,8 +100,8 @@ class CrudTest(BootstrapCase):
 
     def test_each_create_gets_a_new_id(self):
         email = "same.%s@example.com" % uuid.uuid4().hex[:8]
-        a = self.rest("POST", "/users", {"name": "Twin", "email": email})
-        b = self.rest("POST", "/users", {"name": "Twin", "email": email.upper().replace("@EXAMPLE.COM", "@example.com")})
+        a = self.api("POST", "/users", {"name": "Twin", "email": email})
+        b = self.api("POST", "/users", {"name": "Twin", "email": email.upper().replace("@EXAMPLE.COM", "@example.com")})
         self.assertEqual(a.status, 201, a)
         # Phase 2 (email uniqueness) may answer 409 here; a second 201 must carry a new id.
         self.assertIn(b.status, (201, 409), b)
@@ -116,16 +116,16 @@ class CrudTest(BootstrapCase):
         u = self.create_user(name=name)
         self.assertEqual(u["name"], name)
         self.assertEqual(self.stored(u["userId"])["name"], {"S": name})
-        g = self.rest("GET", "/users/" + u["userId"])
+        g = self.api("GET", "/users/" + u["userId"])
         self.assertEqual(g.json["name"], name)
 
     def test_reads_are_consistent_after_each_update(self):
         u = self.create_user(name="Counter", age=1)
         uid = u["userId"]
         for i in range(2, 12):
-            p = self.rest("PUT" if i % 2 else "PATCH", "/users/" + uid, {"age": i, "name": "Counter %d" % i})
+            p = self.api("PUT" if i % 2 else "PATCH", "/users/" + uid, {"age": i, "name": "Counter %d" % i})
             self.assertEqual(p.status, 200, p)
-            g = self.rest("GET", "/users/" + uid)
+            g = self.api("GET", "/users/" + uid)
             self.assertEqual(g.status, 200, g)
             self.assertEqual(g.json["version"], i, g)
             self.assertEqual(g.json["age"], i, g)
@@ -134,7 +134,7 @@ class CrudTest(BootstrapCase):
 
     def test_update_with_same_values_still_bumps_version(self):
         u = self.create_user(name="Same", age=40)
-        p = self.rest("PUT", "/users/" + u["userId"], {"name": "Same", "age": 40})
+        p = self.api("PUT", "/users/" + u["userId"], {"name": "Same", "age": 40})
         self.assertEqual(p.status, 200, p)
         self.assertEqual(p.json["version"], 2)
         self.assertGreaterEqual(parse_iso_ms(p.json["updatedAt"]), parse_iso_ms(u["updatedAt"]))
@@ -143,7 +143,7 @@ class CrudTest(BootstrapCase):
     def test_update_email_only(self):
         u = self.create_user(name="Mail Mover", age=30)
         new = "moved.%s@example.org" % uuid.uuid4().hex[:8]
-        p = self.rest("PATCH", "/users/" + u["userId"], {"email": "  %s " % new})
+        p = self.api("PATCH", "/users/" + u["userId"], {"email": "  %s " % new})
         self.assertEqual(p.status, 200, p)
         self.assert_user(p.json, name="Mail Mover", email=new, age=30, version=2)
         self.assertEqual(self.stored(u["userId"])["email"], {"S": new})
@@ -154,7 +154,7 @@ class CrudTest(BootstrapCase):
         seen = self._list_all()
         self.assertIn(uid, seen)
         self.assertEqual(seen[uid], u)
-        d = self.rest("DELETE", "/users/" + uid)
+        d = self.api("DELETE", "/users/" + uid)
         self.assertEqual(d.status, 200, d)
         self.assertNotIn(uid, self._list_all())
 
@@ -164,7 +164,7 @@ class CrudTest(BootstrapCase):
             q = {"limit": "100"}
             if token:
                 q["nextToken"] = token
-            r = self.rest("GET", "/users", query=q)
+            r = self.api("GET", "/users", query=q)
             self.assertEqual(r.status, 200, r)
             self.assert_common_headers(r)
             env = r.json

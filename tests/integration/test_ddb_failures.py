@@ -22,7 +22,7 @@ import time
 import unittest
 import uuid
 
-from harness import CONFIG, Bootstrap, BootstrapCase, RuntimeAPI, free_port, rest_event
+from harness import CONFIG, Bootstrap, BootstrapCase, RuntimeAPI, free_port, api_event
 
 THROTTLE = (400, "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException")
 THROTTLING = (400, "com.amazon.coral.availability#ThrottlingException")
@@ -202,7 +202,7 @@ class _FailureCase(BootstrapCase):
 
     def timed(self, *a, **kw):
         t0 = time.monotonic()
-        return self.rest(*a, **kw), t0
+        return self.api(*a, **kw), t0
 
     def only_line(self, r):
         lines = self.invocation_log(r)
@@ -242,7 +242,7 @@ class FlakyDynamoTest(_FakeDynamoCase):
     def test_throttled_create_is_retried_once_created(self):
         email = "throttled.%s@example.com" % uuid.uuid4().hex[:8]
         self.fake.inject(THROTTLE, THROTTLING)
-        r = self.rest("POST", "/users", {"name": "Throttled", "email": email})
+        r = self.api("POST", "/users", {"name": "Throttled", "email": email})
         self.assertEqual(r.status, 201, r)
         self.assertEqual(len(self.fake.seen()), 3, self.fake.seen())
         self.assertEqual(self.only_line(r).get("ddbAttempts"), 3)
@@ -253,7 +253,7 @@ class FlakyDynamoTest(_FakeDynamoCase):
     def test_conflicting_transaction_is_retried(self):
         email = "conflict.%s@example.com" % uuid.uuid4().hex[:8]
         self.fake.inject(CONFLICT, IN_PROGRESS)
-        r = self.rest("POST", "/users", {"name": "Conflicted", "email": email})
+        r = self.api("POST", "/users", {"name": "Conflicted", "email": email})
         self.assertEqual(r.status, 201, r)
         self.assertEqual(self.fake.seen(), ["DynamoDB_20120810.TransactWriteItems"] * 3)
         self.assertEqual(self.only_line(r).get("ddbAttempts"), 3)
@@ -263,7 +263,7 @@ class FlakyDynamoTest(_FakeDynamoCase):
     def test_5xx_then_success(self):
         u = self.create_user(name="Flaky Read")
         self.fake.inject(INTERNAL, UNAVAILABLE)
-        r = self.rest("GET", "/users/" + u["userId"])
+        r = self.api("GET", "/users/" + u["userId"])
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json, u)
         self.assertEqual(self.only_line(r).get("ddbAttempts"), 3)
@@ -271,11 +271,11 @@ class FlakyDynamoTest(_FakeDynamoCase):
     def test_retried_update_and_delete(self):
         u = self.create_user(name="Flaky Write")
         self.fake.inject(THROTTLE)
-        p = self.rest("PUT", "/users/" + u["userId"], {"name": "Flaky Write 2"}, headers={"If-Match": '"1"'})
+        p = self.api("PUT", "/users/" + u["userId"], {"name": "Flaky Write 2"}, headers={"If-Match": '"1"'})
         self.assertEqual(p.status, 200, p)
         self.assertEqual(p.json["version"], 2)
         self.fake.inject(INTERNAL)
-        d = self.rest("DELETE", "/users/" + u["userId"])
+        d = self.api("DELETE", "/users/" + u["userId"])
         self.assertEqual(d.status, 200, d)
         self.assertIsNone(CONFIG.ddb.get_item(self.TABLE, u["userId"]))
 
@@ -291,14 +291,14 @@ class FlakyDynamoTest(_FakeDynamoCase):
         self.assertEqual(line.get("status"), 503)
         # Afterwards the service is fine again.
         self.fake.inject()
-        ok = self.rest("GET", "/users", query={"limit": "1"})
+        ok = self.api("GET", "/users", query={"limit": "1"})
         self.assertEqual(ok.status, 200, ok)
 
     def test_non_retryable_errors_are_500_and_not_leaked(self):
         for failure in (VALIDATION, ACCESS_DENIED):
             with self.subTest(error=failure[1]):
                 self.fake.inject(failure)
-                r = self.rest("GET", "/users/" + str(uuid.uuid4()))
+                r = self.api("GET", "/users/" + str(uuid.uuid4()))
                 self.assert_problem(r, 500, "INTERNAL")
                 self.assertEqual(len(self.fake.seen()), 1, "a non-retryable error was retried")
                 short = failure[1].split("#")[1]
@@ -325,9 +325,9 @@ class DynamoUnreachableTest(_FailureCase):
                 self.assertIn("transport: ", self.only_line(r).get("ddbError", ""))
 
     def test_checks_before_dynamodb_still_answer(self):
-        self.assert_problem(self.rest("POST", "/users", {"name": ""}), 400, "VALIDATION_FAILED")
-        self.assert_problem(self.rest("GET", "/users/NOPE"), 404, "NOT_FOUND")
-        self.assertEqual(self.rest("OPTIONS", "/users").status, 204)
+        self.assert_problem(self.api("POST", "/users", {"name": ""}), 400, "VALIDATION_FAILED")
+        self.assert_problem(self.api("GET", "/users/NOPE"), 404, "NOT_FOUND")
+        self.assertEqual(self.api("OPTIONS", "/users").status, 204)
 
 
 class DynamoBlackholeTest(_FakeDynamoCase):
@@ -351,7 +351,7 @@ class MissingTableTest(_FailureCase):
                                    ("POST", "/users", {"name": "Lost", "email": "lost@example.com"}),
                                    ("DELETE", "/users/" + str(uuid.uuid4()), None)):
             with self.subTest(method=method, path=path):
-                r = self.rest(method, path, body)
+                r = self.api(method, path, body)
                 self.assert_problem(r, 500, "INTERNAL")
                 self.assertNotIn("ResourceNotFound", r.body_text)
                 self.assertNotIn(self.TABLE, r.body_text)
@@ -374,7 +374,7 @@ class LostAnswerTest(_FakeDynamoCase):
     def user_at_version_3(self):
         u = self.create_user(name="Lost Answer")
         for age in (1, 2):
-            r = self.rest("PATCH", "/users/" + u["userId"], {"age": age})
+            r = self.api("PATCH", "/users/" + u["userId"], {"age": age})
             self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json["version"], 3)
         return r.json
@@ -406,7 +406,7 @@ class LostAnswerTest(_FakeDynamoCase):
                 self.assertGreaterEqual(self.fake.applied("TransactWriteItems"), 1)
                 self.assert_counted_honestly(r)
                 # What a later read returns is what the create answered.
-                g = self.rest("GET", "/users/" + uid)
+                g = self.api("GET", "/users/" + uid)
                 self.assertEqual(g.json, r.json)
 
     # Each loss, with and without If-Match.
@@ -422,7 +422,7 @@ class LostAnswerTest(_FakeDynamoCase):
         for name, lose, tagged in self.CASES:
             with self.subTest(loss=name, if_match=tagged):
                 uid, headers = self.about_to_lose(lose, tagged)
-                r = self.rest("PATCH", "/users/" + uid, {"age": 5}, headers=headers)
+                r = self.api("PATCH", "/users/" + uid, {"age": 5}, headers=headers)
                 self.assertEqual(r.status, 200, r)
                 self.assertEqual(r.json["version"], 4, "applied twice? %r" % r.json)
                 self.assertEqual(r.json["age"], 5)
@@ -432,7 +432,7 @@ class LostAnswerTest(_FakeDynamoCase):
                 self.assertEqual(item["age"], {"N": "5"}, item)
                 self.assertEqual(self.fake.applied("UpdateItem"), 1)
                 self.assert_counted_honestly(r)
-                self.assertEqual(self.rest("GET", "/users/" + uid).json, r.json)
+                self.assertEqual(self.api("GET", "/users/" + uid).json, r.json)
 
     def claim_owner(self, email):
         """The userId the claims table names for email, or None."""
@@ -447,11 +447,11 @@ class LostAnswerTest(_FakeDynamoCase):
         for name, lose, tagged in self.CASES:
             with self.subTest(loss=name, if_match=tagged):
                 uid = self.user_at_version_3()["userId"]
-                old = self.rest("GET", "/users/" + uid).json["email"]
+                old = self.api("GET", "/users/" + uid).json["email"]
                 new = "moved.%s@example.com" % uuid.uuid4().hex[:10]
                 self.fake.inject(None, lose)
                 headers = {"If-Match": '"3"'} if tagged else None
-                r = self.rest("PATCH", "/users/" + uid, {"email": new}, headers=headers)
+                r = self.api("PATCH", "/users/" + uid, {"email": new}, headers=headers)
                 self.assertEqual(r.status, 200, r)
                 self.assertEqual(r.json["version"], 4, "applied twice? %r" % r.json)
                 self.assertEqual(r.json["email"], new)
@@ -459,14 +459,14 @@ class LostAnswerTest(_FakeDynamoCase):
                 self.assertEqual(self.claim_owner(new), uid)
                 self.assertIsNone(self.claim_owner(old))
                 self.assert_counted_honestly(r)
-                self.assertEqual(self.rest("GET", "/users/" + uid).json, r.json)
+                self.assertEqual(self.api("GET", "/users/" + uid).json, r.json)
 
     def test_delete(self):
         # The read is answered; the transaction's answer is lost and its retry acknowledged.
         for name, lose, tagged in self.CASES:
             with self.subTest(loss=name, if_match=tagged):
                 uid, headers = self.about_to_lose(lose, tagged)
-                email = self.rest("GET", "/users/" + uid).json["email"]
+                email = self.api("GET", "/users/" + uid).json["email"]
                 self.fake.inject(None, lose)
                 r, t0 = self.timed("DELETE", "/users/" + uid, headers=headers)
                 self.assertEqual(r.status, 200, r)
@@ -477,7 +477,7 @@ class LostAnswerTest(_FakeDynamoCase):
                 self.assert_counted_honestly(r)
                 # The client's retry learns the user is gone.
                 self.fake.inject()
-                self.assert_problem(self.rest("DELETE", "/users/" + uid), 404, "NOT_FOUND")
+                self.assert_problem(self.api("DELETE", "/users/" + uid), 404, "NOT_FOUND")
 
     def test_delete_not_applied_is_412_when_the_user_moved_on(self):
         u = self.user_at_version_3()
@@ -485,7 +485,7 @@ class LostAnswerTest(_FakeDynamoCase):
         # The read's answer is lost; its retry finds the user at another version than
         # If-Match: 412, and nothing was deleted.
         self.fake.inject(stall(ATTEMPT_CAP_S + 0.5))
-        r = self.rest("DELETE", "/users/" + uid, headers={"If-Match": '"2"'})
+        r = self.api("DELETE", "/users/" + uid, headers={"If-Match": '"2"'})
         self.assert_problem(r, 412, "PRECONDITION_FAILED")
         self.assertEqual(self.stored(uid)["version"], {"N": "3"})
 
@@ -564,7 +564,7 @@ class CredentialFailureTest(unittest.TestCase):
 
     def get_unknown_user(self, rt):
         """The proxy response to GET /users/{a new id}."""
-        kind, proxy = rt.invoke(rest_event("GET", "/users/" + str(uuid.uuid4())))
+        kind, proxy = rt.invoke(api_event("GET", "/users/" + str(uuid.uuid4())))
         self.assertEqual(kind, "response", proxy)
         return proxy
 

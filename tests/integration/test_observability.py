@@ -140,21 +140,21 @@ class LogAndMetricsTest(_ObservedCase):
         try:
             email = "obs.%s@example.com" % uuid.uuid4().hex[:8]
             steps = [
-                (self.rest("POST", "/users", {"name": "Obs", "email": email}), "CreateUser"),
-                (self.rest("POST", "/users", {"name": "", "email": email}), "CreateUser"),
-                (self.rest("GET", "/users", query={"limit": "2"}), "ListUsers"),
-                (self.rest("GET", "/users", query={"email": email.upper()}), "FindUserByEmail"),
-                (self.rest("GET", "/users", query={"email": "not-an-email"}), "FindUserByEmail"),
-                (self.rest("OPTIONS", "/users"), "Preflight"),
-                (self.rest("GET", "/nowhere"), "Unrouted"),
-                (self.rest("DELETE", "/users"), "Unrouted"),
+                (self.api("POST", "/users", {"name": "Obs", "email": email}), "CreateUser"),
+                (self.api("POST", "/users", {"name": "", "email": email}), "CreateUser"),
+                (self.api("GET", "/users", query={"limit": "2"}), "ListUsers"),
+                (self.api("GET", "/users", query={"email": email.upper()}), "FindUserByEmail"),
+                (self.api("GET", "/users", query={"email": "not-an-email"}), "FindUserByEmail"),
+                (self.api("OPTIONS", "/users"), "Preflight"),
+                (self.api("GET", "/nowhere"), "Unrouted"),
+                (self.api("DELETE", "/users"), "Unrouted"),
             ]
             uid = steps[0][0].json["userId"]
             steps += [
-                (self.rest("GET", "/users/" + uid), "GetUser"),
-                (self.rest("PATCH", "/users/" + uid, {"age": 3}), "UpdateUser"),
-                (self.rest("PUT", "/users/" + uid, {"age": 4}, headers={"If-Match": '"1"'}), "UpdateUser"),
-                (self.rest("DELETE", "/users/" + uid), "DeleteUser"),
+                (self.api("GET", "/users/" + uid), "GetUser"),
+                (self.api("PATCH", "/users/" + uid, {"age": 3}), "UpdateUser"),
+                (self.api("PUT", "/users/" + uid, {"age": 4}, headers={"If-Match": '"1"'}), "UpdateUser"),
+                (self.api("DELETE", "/users/" + uid), "DeleteUser"),
             ]
         finally:
             self.runtime.trace_header = None
@@ -202,7 +202,7 @@ class LogAndMetricsTest(_ObservedCase):
     def test_no_trace_header_no_trace_id(self):
         self.runtime.trace_header = ""
         try:
-            r = self.rest("GET", "/users", query={"limit": "1"})
+            r = self.api("GET", "/users", query={"limit": "1"})
         finally:
             self.runtime.trace_header = None
         line = self.line(r)
@@ -218,7 +218,7 @@ class CoarseMetricsTest(_ObservedCase):
     ENV = {"METRICS_DIMENSIONS": "service", "METRICS_NAMESPACE": "Team/Users", "LOG_LEVEL": "ERROR"}
 
     def test_service_dimension_namespace_and_level(self):
-        r = self.rest("GET", "/users", query={"limit": "1"})
+        r = self.api("GET", "/users", query={"limit": "1"})
         line = self.line(r)
         self.assertEqual(emf_problems(line), [], line)
         d = line["_aws"]["CloudWatchMetrics"][0]
@@ -236,7 +236,7 @@ class BadMetricsSettingsTest(_ObservedCase):
     ENV = {"METRICS_NAMESPACE": 'bad"name\n', "METRICS_DIMENSIONS": "everything"}
 
     def test_defaults_and_one_warning(self):
-        r = self.rest("GET", "/users", query={"limit": "1"})
+        r = self.api("GET", "/users", query={"limit": "1"})
         line = self.line(r)
         self.assertEqual(emf_problems(line), [], line)
         self.assertEqual(line["_aws"]["CloudWatchMetrics"][0]["Namespace"], "UsersApi")
@@ -276,7 +276,7 @@ class _TracedCase(_ObservedCase):
         root, parent = new_root(), uuid.uuid4().hex[:16]
         self.runtime.trace_header = sampled_header(root, parent, sampled)
         try:
-            r = self.rest(*args, **kw)
+            r = self.api(*args, **kw)
         finally:
             self.runtime.trace_header = None
         return r, root, parent, self.daemon.receive(0.5)
@@ -416,7 +416,7 @@ class DeadDaemonTest(_ObservedCase):
         for i in range(20):
             self.runtime.trace_header = sampled_header(new_root(), uuid.uuid4().hex[:16], 1)
             try:
-                r = self.rest("GET", "/users", query={"limit": "1"})
+                r = self.api("GET", "/users", query={"limit": "1"})
             finally:
                 self.runtime.trace_header = None
             self.assertEqual(r.status, 200, r)
@@ -432,7 +432,7 @@ class NamedDaemonTest(_ObservedCase):
     ENV = {"AWS_XRAY_DAEMON_ADDRESS": "localhost:2000"}
 
     def test_warning_and_no_tracing(self):
-        r = self.rest("GET", "/users", query={"limit": "1"})
+        r = self.api("GET", "/users", query={"limit": "1"})
         self.assertEqual(r.status, 200, r)
         warnings = [l for l in self.log_lines() if l.get("level") == "WARN" and "tracing off" in l.get("message", "")]
         self.assertEqual(len(warnings), 1, self.log_lines())

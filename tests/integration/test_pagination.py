@@ -4,7 +4,7 @@ import base64
 import json
 import math
 
-from harness import CONFIG, BootstrapCase, rest_event, strict_json
+from harness import CONFIG, BootstrapCase, api_event, strict_json
 
 N_USERS = 250
 
@@ -28,7 +28,7 @@ class PaginationTest(BootstrapCase):
                 body = {"name": "Page User %03d" % i, "email": "page%03d@example.com" % i}
                 if i % 3:
                     body["age"] = i % 151
-                kind, proxy = cls.runtime.invoke(rest_event("POST", "/users", json.dumps(body)))
+                kind, proxy = cls.runtime.invoke(api_event("POST", "/users", json.dumps(body)))
                 if kind != "response" or proxy.get("statusCode") != 201:
                     raise AssertionError("create %d failed: %s %s" % (i, kind, proxy))
                 user = strict_json(proxy["body"])
@@ -48,7 +48,7 @@ class PaginationTest(BootstrapCase):
                 q["limit"] = str(limit)
             if token is not None:
                 q["nextToken"] = token
-            r = self.rest("GET", "/users", query=q or None)
+            r = self.api("GET", "/users", query=q or None)
             self.assertEqual(r.status, 200, r)
             self.assert_common_headers(r)
             env = r.json
@@ -92,20 +92,20 @@ class PaginationTest(BootstrapCase):
         self.check_walk(7)
 
     def test_limit_1_and_next_token_round_trip(self):
-        r1 = self.rest("GET", "/users", query={"limit": "1"})
+        r1 = self.api("GET", "/users", query={"limit": "1"})
         self.assertEqual(r1.status, 200, r1)
         self.assertEqual(r1.json["count"], 1)
         tok = r1.json["nextToken"]
-        r2 = self.rest("GET", "/users", query={"limit": "1", "nextToken": tok})
+        r2 = self.api("GET", "/users", query={"limit": "1", "nextToken": tok})
         self.assertEqual(r2.status, 200, r2)
         self.assertEqual(r2.json["count"], 1)
         self.assertNotEqual(r2.json["users"][0]["userId"], r1.json["users"][0]["userId"])
         # The same token gives the same page again (stateless).
-        r3 = self.rest("GET", "/users", query={"limit": "1", "nextToken": tok})
+        r3 = self.api("GET", "/users", query={"limit": "1", "nextToken": tok})
         self.assertEqual(r3.json["users"], r2.json["users"])
 
     def test_bad_next_token(self):
-        good = self.rest("GET", "/users", query={"limit": "3"}).json["nextToken"]
+        good = self.api("GET", "/users", query={"limit": "3"}).json["nextToken"]
         bad = [
             "garbage!!",
             "%%%",
@@ -121,20 +121,20 @@ class PaginationTest(BootstrapCase):
         ]
         for tok in bad:
             with self.subTest(token=tok[:60]):
-                r = self.rest("GET", "/users", query={"nextToken": tok})
+                r = self.api("GET", "/users", query={"nextToken": tok})
                 p = self.assert_problem(r, 400, "VALIDATION_FAILED")
                 self.assertNotIn("Exception", json.dumps(p), "DynamoDB error leaked: %r" % p)
 
     def test_bad_limit(self):
         for lim in ("0", "101", "abc", "-1", "1.5", "10abc", "", " 5", "99999999999999999999"):
             with self.subTest(limit=lim):
-                r = self.rest("GET", "/users", query={"limit": lim})
+                r = self.api("GET", "/users", query={"limit": lim})
                 self.assert_problem(r, 400, "VALIDATION_FAILED")
 
     def test_limit_bounds_accepted(self):
         for lim in ("1", "100"):
             with self.subTest(limit=lim):
-                r = self.rest("GET", "/users", query={"limit": lim})
+                r = self.api("GET", "/users", query={"limit": lim})
                 self.assertEqual(r.status, 200, r)
                 self.assertEqual(r.json["count"], int(lim))
                 self.assertIn("nextToken", r.json)

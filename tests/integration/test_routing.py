@@ -3,7 +3,7 @@
 import json
 import uuid
 
-from harness import BootstrapCase, rest_event
+from harness import BootstrapCase, api_event
 
 REQUIRED_ALLOW_HEADERS = {
     "content-type",
@@ -25,7 +25,7 @@ class RoutingTest(BootstrapCase):
         for path in ("/", "/widgets", "/users/%s/orders" % uuid.uuid4(), "/Users", "/userss", "/users/a/b"):
             for method in ("GET", "POST", "OPTIONS"):
                 with self.subTest(method=method, path=path):
-                    r = self.rest(method, path, {"name": "x"} if method == "POST" else None)
+                    r = self.api(method, path, {"name": "x"} if method == "POST" else None)
                     self.assert_problem(r, 404, "NOT_FOUND")
 
     def test_non_canonical_ids_are_404(self):
@@ -47,10 +47,10 @@ class RoutingTest(BootstrapCase):
         for pid in [p for p in bad if p != uid]:
             for method, body in (("GET", None), ("PUT", {"name": "x"}), ("PATCH", {"name": "x"}), ("DELETE", None)):
                 with self.subTest(id=pid, method=method):
-                    r = self.rest(method, "/users/" + pid, body)
+                    r = self.api(method, "/users/" + pid, body)
                     self.assert_problem(r, 404, "NOT_FOUND")
         # The real user is untouched.
-        g = self.rest("GET", "/users/" + uid)
+        g = self.api("GET", "/users/" + uid)
         self.assertEqual(g.status, 200, g)
         self.assertEqual(g.json, u)
 
@@ -65,21 +65,21 @@ class RoutingTest(BootstrapCase):
         for path, methods, must, must_not in cases:
             for m in methods:
                 with self.subTest(method=m, path=path):
-                    r = self.rest(m, path)
+                    r = self.api(m, path)
                     self.assert_problem(r, 405, "METHOD_NOT_ALLOWED")
                     allow = token_set(r.headers.get("Allow"))
                     self.assertTrue(must <= allow, "Allow %r lacks %r" % (allow, must - allow))
                     self.assertFalse(allow & must_not, "Allow %r lists %r" % (allow, allow & must_not))
 
     def test_head_users_is_405(self):
-        r = self.rest("HEAD", "/users")
+        r = self.api("HEAD", "/users")
         self.assert_problem(r, 405, "METHOD_NOT_ALLOWED")
         self.assertIn("OPTIONS", token_set(r.headers.get("Allow")))
 
     def test_preflight(self):
         for path in ("/users", "/users/" + str(uuid.uuid4())):
             with self.subTest(path=path):
-                r = self.rest(
+                r = self.api(
                     "OPTIONS",
                     path,
                     headers={
@@ -123,7 +123,7 @@ class RoutingTest(BootstrapCase):
         ]
         for method, path, body, headers in requests:
             with self.subTest(method=method, path=path, body=body):
-                ev = rest_event(method, path, json.dumps(body) if isinstance(body, dict) else body, headers)
+                ev = api_event(method, path, json.dumps(body) if isinstance(body, dict) else body, headers)
                 r = self.send(ev)
                 self.assert_common_headers(r)
                 if r.status >= 400:
@@ -136,7 +136,7 @@ class RoutingTest(BootstrapCase):
     def test_request_ids_are_per_request(self):
         rids = set()
         for _ in range(3):
-            r = self.rest("GET", "/users/" + str(uuid.uuid4()))
+            r = self.api("GET", "/users/" + str(uuid.uuid4()))
             p = self.assert_problem(r, 404, "NOT_FOUND")
             rids.add(p["requestId"])
         self.assertEqual(len(rids), 3)

@@ -3,7 +3,7 @@ order in which the checks answer."""
 
 import uuid
 
-from harness import CONFIG, BootstrapCase, rest_event
+from harness import CONFIG, BootstrapCase, api_event
 
 MAX_BODY = 16384
 
@@ -28,13 +28,13 @@ class ValidationTest(BootstrapCase):
 
     def test_several_invalid_fields_reported_at_once(self):
         before = self.count_items()
-        r = self.rest("POST", "/users", {"name": "   ", "email": "not-an-email", "age": 200})
+        r = self.api("POST", "/users", {"name": "   ", "email": "not-an-email", "age": 200})
         p = self.assert_problem(r, 400, "VALIDATION_FAILED")
         self.assertEqual(sorted(self.fields(p)), ["age", "email", "name"], p)
-        r2 = self.rest("POST", "/users", {})
+        r2 = self.api("POST", "/users", {})
         p2 = self.assert_problem(r2, 400, "VALIDATION_FAILED")
         self.assertEqual(sorted(self.fields(p2)), ["email", "name"], p2)
-        r3 = self.rest("POST", "/users", {"name": "Only Name"})
+        r3 = self.api("POST", "/users", {"name": "Only Name"})
         p3 = self.assert_problem(r3, 400, "VALIDATION_FAILED")
         self.assertEqual(self.fields(p3), ["email"], p3)
         self.assertEqual(self.count_items(), before, "a rejected create wrote to the table")
@@ -80,7 +80,7 @@ class ValidationTest(BootstrapCase):
             body = {"name": "Rule Check", "email": ok_email}
             body.update(patch)
             with self.subTest(body=body):
-                r = self.rest("POST", "/users", body)
+                r = self.api("POST", "/users", body)
                 p = self.assert_problem(r, 400, "VALIDATION_FAILED")
                 self.assertEqual(self.fields(p), [field], p)
 
@@ -98,7 +98,7 @@ class ValidationTest(BootstrapCase):
             body = {"name": "Boundary", "email": "edge.%s@example.com" % uuid.uuid4().hex[:6]}
             body.update(patch)
             with self.subTest(body=body):
-                r = self.rest("POST", "/users", body)
+                r = self.api("POST", "/users", body)
                 self.assertEqual(r.status, 201, r)
                 self.assertEqual(r.json["name"], body["name"].strip(" "))
                 self.assertEqual(r.json["email"], body["email"])
@@ -107,7 +107,7 @@ class ValidationTest(BootstrapCase):
         for extra in ("nickname", "Name", "userId", "createdAt", "updatedAt", "version"):
             body = {"name": "Strict", "email": "strict@example.com", extra: "x"}
             with self.subTest(field=extra):
-                r = self.rest("POST", "/users", body)
+                r = self.api("POST", "/users", body)
                 p = self.assert_problem(r, 400, "VALIDATION_FAILED")
                 self.assertIn(extra, self.fields(p), p)
 
@@ -129,7 +129,7 @@ class ValidationTest(BootstrapCase):
         for method in ("PUT", "PATCH"):
             for body, field in cases:
                 with self.subTest(method=method, body=body):
-                    r = self.rest(method, "/users/" + uid, body)
+                    r = self.api(method, "/users/" + uid, body)
                     p = self.assert_problem(r, 400, "VALIDATION_FAILED")
                     if field:
                         self.assertIn(field, self.fields(p), p)
@@ -140,9 +140,9 @@ class ValidationTest(BootstrapCase):
         uid = self.create_user()["userId"]
         for ct in ("text/plain", "application/xml", "application/x-www-form-urlencoded", "", None):
             with self.subTest(content_type=ct):
-                r = self.rest("POST", "/users", good, headers={"Content-Type": ct})
+                r = self.api("POST", "/users", good, headers={"Content-Type": ct})
                 self.assert_problem(r, 415, "UNSUPPORTED_MEDIA_TYPE")
-                r = self.rest("PUT", "/users/" + uid, {"name": "x"}, headers={"Content-Type": ct})
+                r = self.api("PUT", "/users/" + uid, {"name": "x"}, headers={"Content-Type": ct})
                 self.assert_problem(r, 415, "UNSUPPORTED_MEDIA_TYPE")
 
     def test_json_media_type_variants_accepted(self):
@@ -154,7 +154,7 @@ class ValidationTest(BootstrapCase):
         ):
             with self.subTest(headers=hdr):
                 body = {"name": "Typed", "email": "typed.%s@example.com" % uuid.uuid4().hex[:6]}
-                r = self.rest("POST", "/users", body, headers=hdr)
+                r = self.api("POST", "/users", body, headers=hdr)
                 self.assertEqual(r.status, 201, r)
 
     def test_body_size_limit(self):
@@ -162,25 +162,25 @@ class ValidationTest(BootstrapCase):
             with self.subTest(base64=b64):
                 exact_ok = sized_body(MAX_BODY, valid=True)
                 self.assertEqual(len(exact_ok), MAX_BODY)
-                r = self.rest("POST", "/users", exact_ok.decode(), base64_body=b64)
+                r = self.api("POST", "/users", exact_ok.decode(), base64_body=b64)
                 self.assertEqual(r.status, 201, r)
                 self.assertEqual(r.json["name"], "Big Body")
 
                 exact_bad = sized_body(MAX_BODY, valid=False)
                 self.assertEqual(len(exact_bad), MAX_BODY)
-                r = self.rest("POST", "/users", exact_bad.decode(), base64_body=b64)
+                r = self.api("POST", "/users", exact_bad.decode(), base64_body=b64)
                 p = self.assert_problem(r, 400, "VALIDATION_FAILED")
                 self.assertEqual(self.fields(p), ["name"], p)
 
                 over = sized_body(MAX_BODY + 1, valid=True)
                 self.assertEqual(len(over), MAX_BODY + 1)
-                r = self.rest("POST", "/users", over.decode(), base64_body=b64)
+                r = self.api("POST", "/users", over.decode(), base64_body=b64)
                 self.assert_problem(r, 413, "PAYLOAD_TOO_LARGE")
 
                 uid = self.create_user()["userId"]
                 over_put = b'{"name":"x"' + b" " * (MAX_BODY + 1 - len(b'{"name":"x"}')) + b"}"
                 self.assertEqual(len(over_put), MAX_BODY + 1)
-                r = self.rest("PUT", "/users/" + uid, over_put.decode(), base64_body=b64)
+                r = self.api("PUT", "/users/" + uid, over_put.decode(), base64_body=b64)
                 self.assert_problem(r, 413, "PAYLOAD_TOO_LARGE")
 
     def test_invalid_json(self):
@@ -200,21 +200,21 @@ class ValidationTest(BootstrapCase):
         for raw in cases:
             with self.subTest(body=raw):
                 # Raw bytes travel base64-encoded, as API Gateway sends binary bodies.
-                r = self.rest("POST", "/users", raw, base64_body=True)
+                r = self.api("POST", "/users", raw, base64_body=True)
                 self.assert_problem(r, 400, "INVALID_JSON")
-        r = self.rest("POST", "/users", '{"name": "a",')  # plain-text body too
+        r = self.api("POST", "/users", '{"name": "a",')  # plain-text body too
         self.assert_problem(r, 400, "INVALID_JSON")
 
     def test_missing_or_empty_body(self):
         for body in (None, ""):
             with self.subTest(body=body):
-                ev = rest_event("POST", "/users", body, headers={"Content-Type": "application/json"})
+                ev = api_event("POST", "/users", body, headers={"Content-Type": "application/json"})
                 r = self.send(ev)
                 p = self.assert_problem(r, 400)
                 self.assertIn(p["code"], ("INVALID_JSON", "VALIDATION_FAILED"), p)
 
     def test_bad_base64_body(self):
-        ev = rest_event("POST", "/users", None, headers={"Content-Type": "application/json"})
+        ev = api_event("POST", "/users", None, headers={"Content-Type": "application/json"})
         ev["body"] = "!!!not base64!!!"
         ev["isBase64Encoded"] = True
         r = self.send(ev)
@@ -232,28 +232,28 @@ class ValidationTest(BootstrapCase):
         ]
         for body in bodies:
             with self.subTest(body=body[:80]):
-                r = self.rest("POST", "/users", body)
+                r = self.api("POST", "/users", body)
                 self.assert_problem(r, 400)
 
     def test_check_order(self):
         # media type (415) before size (413)
         over = sized_body(MAX_BODY + 1, valid=False).decode()
-        r = self.rest("POST", "/users", over, headers={"Content-Type": "text/plain"})
+        r = self.api("POST", "/users", over, headers={"Content-Type": "text/plain"})
         self.assert_problem(r, 415, "UNSUPPORTED_MEDIA_TYPE")
         # size (413) before JSON (400)
-        r = self.rest("POST", "/users", "{" * (MAX_BODY + 1))
+        r = self.api("POST", "/users", "{" * (MAX_BODY + 1))
         self.assert_problem(r, 413, "PAYLOAD_TOO_LARGE")
         # JSON (400 INVALID_JSON) before fields
-        r = self.rest("POST", "/users", '{"name": "", "email": 1,')
+        r = self.api("POST", "/users", '{"name": "", "email": 1,')
         self.assert_problem(r, 400, "INVALID_JSON")
         # path id (404) before media type (415)
-        r = self.rest("PUT", "/users/not-a-uuid", "xx", headers={"Content-Type": "text/plain"})
+        r = self.api("PUT", "/users/not-a-uuid", "xx", headers={"Content-Type": "text/plain"})
         self.assert_problem(r, 404, "NOT_FOUND")
         # method (405) before path id (404)
-        r = self.rest("POST", "/users/not-a-uuid", {"name": "x"})
+        r = self.api("POST", "/users/not-a-uuid", {"name": "x"})
         self.assert_problem(r, 405, "METHOD_NOT_ALLOWED")
         # fields (400) before DynamoDB (404)
-        r = self.rest("PUT", "/users/" + str(uuid.uuid4()), {"name": ""})
+        r = self.api("PUT", "/users/" + str(uuid.uuid4()), {"name": ""})
         self.assert_problem(r, 400, "VALIDATION_FAILED")
 
 
@@ -262,7 +262,7 @@ class HugeBodyTest(BootstrapCase):
 
     def test_ten_megabyte_body(self):
         big = '{"name":"' + "a" * (10 * 1024 * 1024) + '","email":"a@example.com"}'
-        r = self.rest("POST", "/users", big, timeout=30)
+        r = self.api("POST", "/users", big, timeout=30)
         self.assert_problem(r, 413, "PAYLOAD_TOO_LARGE")
-        after = self.rest("GET", "/users", query={"limit": "1"})
+        after = self.api("GET", "/users", query={"limit": "1"})
         self.assertEqual(after.status, 200, after)

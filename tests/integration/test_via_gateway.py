@@ -3,18 +3,23 @@ API Gateway + Lambda, run.py --gateway) in front of 2 real bootstrap processes, 
 suite's DynamoDB Local, each class on a fresh table of its own.
 
 Every answer is checked at the HTTP level too: the gateway's ids (x-amzn-RequestId,
-x-amz-apigw-id, X-Amzn-Trace-Id), no gateway-made error (x-amzn-ErrorType), no 5xx, and every
-problem document's requestId equal to the x-amzn-RequestId header. At the end of each class the
+x-amz-apigw-id, X-Amzn-Trace-Id; behind an HTTP API, run.py --api http, Apigw-Requestid), no
+gateway-made error (x-amzn-ErrorType), no 5xx, and every problem document's requestId equal to
+the request id header. Behind an HTTP API every request carries a browser's Origin (the API adds
+CORS headers only then), and preflights are answered by the API (no Cache-Control or nosniff
+there, and no X-Api-Key among the allowed headers: an HTTP API has no API keys). At the end of each class the
 gateway gets SIGTERM and must exit 0 leaving no bootstrap behind; a bootstrap that was
 replaced during the class (it crashed or timed out) fails the class.
 """
 
 import math
+import re
 import threading
 import unittest
 import uuid
 
 from harness import (
+    BROWSER_ORIGIN,
     CONFIG,
     UUID4_RE,
     BootstrapCase,
@@ -24,6 +29,7 @@ from harness import (
 from test_routing import REQUIRED_ALLOW_HEADERS, token_set
 
 MAX_BODY = 16384
+HTTP_API_REQUEST_ID = re.compile(r"^[A-Za-z0-9+/]{15}=$")
 N_PAGING_USERS = 250
 N_PARALLEL = 20
 
@@ -85,10 +91,16 @@ class GatewayCase(unittest.TestCase):
 
     def check_http(self, r):
         """What every answer through the gateway carries, whatever the status."""
-        self.assertRegex(r.headers.get("x-amzn-RequestId") or "", UUID4_RE,
-                         "x-amzn-RequestId missing or not a UUID: %r" % r)
-        self.assertTrue(r.headers.get("x-amz-apigw-id"), "x-amz-apigw-id missing: %r" % r)
-        self.assertTrue((r.headers.get("X-Amzn-Trace-Id") or "").startswith("Root=1-"), r)
+        if CONFIG.api == "http":
+            self.assertRegex(r.headers.get("Apigw-Requestid") or "", HTTP_API_REQUEST_ID,
+                             "Apigw-Requestid missing or not an HTTP API request id: %r" % r)
+            for rest_only in ("x-amzn-RequestId", "x-amz-apigw-id", "X-Amzn-Trace-Id"):
+                self.assertNotIn(rest_only, r.headers, "a REST API's header: %r" % r)
+        else:
+            self.assertRegex(r.headers.get("x-amzn-RequestId") or "", UUID4_RE,
+                             "x-amzn-RequestId missing or not a UUID: %r" % r)
+            self.assertTrue(r.headers.get("x-amz-apigw-id"), "x-amz-apigw-id missing: %r" % r)
+            self.assertTrue((r.headers.get("X-Amzn-Trace-Id") or "").startswith("Root=1-"), r)
         self.assertNotIn("x-amzn-ErrorType", r.headers, "an error made by the gateway: %r" % r)
         self.assertLess(r.status, 500, "a 5xx for a test request: %r" % r)
         if r.status == 204 or r.method == "HEAD":
@@ -166,7 +178,7 @@ class GatewayFlowsTest(GatewayCase):
 
         gone = self.http("GET", "/users/" + uid)
         p404 = self.assert_problem(gone, 404, "NOT_FOUND")
-        self.assertEqual(p404["requestId"], gone.headers.get("x-amzn-RequestId"), gone)
+        self.assertEqual(p404["requestId"], gone.request_id, gone)
         again = self.http("DELETE", "/users/" + uid)
         self.assert_problem(again, 404, "NOT_FOUND")
         self.assertNotEqual(again.json["requestId"], p404["requestId"], "requestId must be per request")
@@ -274,17 +286,36 @@ class GatewayFlowsTest(GatewayCase):
                     "Access-Control-Request-Headers": "content-type,if-match",
                 })
                 self.assertEqual(r.status, 204, r)
-                self.assert_common_headers(r)
+                if CONFIG.api == "http":  # answered by the API itself, from its CORS configuration
+                    self.assertEqual(r.headers.get("Access-Control-Allow-Origin"), "*", r)
+                    self.assertNotIn("Cache-Control", r.headers, "the function answered: %r" % r)
+                else:
+                    self.assert_common_headers(r)
                 self.assertEqual(r.body, b"", r)
                 methods = token_set(r.headers.get("Access-Control-Allow-Methods"))
                 expected = ({"GET", "POST", "OPTIONS"} if path == "/users"
                             else {"GET", "PUT", "PATCH", "DELETE", "OPTIONS"})
                 self.assertTrue(expected <= methods, "Allow-Methods %r lacks %r" % (methods, expected - methods))
                 allowed = {x.lower() for x in token_set(r.headers.get("Access-Control-Allow-Headers"))}
-                self.assertTrue(REQUIRED_ALLOW_HEADERS <= allowed,
-                                "Allow-Headers %r lacks %r" % (allowed, REQUIRED_ALLOW_HEADERS - allowed))
+                required = REQUIRED_ALLOW_HEADERS - ({"x-api-key"} if CONFIG.api == "http" else set())
+                self.assertTrue(required <= allowed,
+                                "Allow-Headers %r lacks %r" % (allowed, required - allowed))
                 max_age = r.headers.get("Access-Control-Max-Age") or ""
                 self.assertTrue(max_age.isdigit() and int(max_age) > 0, r)
+
+    def test_cors_headers_and_origin(self):
+        """A REST API passes the function's CORS headers on, Origin or not; an HTTP API with
+        CORS configured replaces them with its own, and only for a request with an Origin."""
+        with_origin = self.http("GET", "/users", query={"limit": "1"}, headers={"Origin": BROWSER_ORIGIN})
+        self.assertEqual(with_origin.headers.get("Access-Control-Allow-Origin"), "*", with_origin)
+        self.assertEqual(with_origin.headers.get("Access-Control-Expose-Headers"), "ETag, Location",
+                         with_origin)
+        without = self.http("GET", "/users", query={"limit": "1"}, headers={"Origin": None})
+        self.assertEqual(without.status, 200, without)
+        if CONFIG.api == "http":
+            self.assertNotIn("Access-Control-Allow-Origin", without.headers, without)
+        else:
+            self.assertEqual(without.headers.get("Access-Control-Allow-Origin"), "*", without)
 
     def test_parallel_requests_on_two_bootstraps(self):
         target = self.create(name="Read Target", age=30)
@@ -342,8 +373,8 @@ class GatewayFlowsTest(GatewayCase):
             g = self.http("GET", "/users/" + r.json["userId"])
             self.assertEqual(g.status, 200, g)
             self.assertEqual(g.json, r.json)
-        rids = [r.headers.get("x-amzn-RequestId") for r in results]
-        self.assertEqual(len(set(rids)), N_PARALLEL, "x-amzn-RequestId must be per request: %r" % rids)
+        rids = [r.request_id for r in results]
+        self.assertEqual(len(set(rids)), N_PARALLEL, "the request id must be per request: %r" % rids)
 
         # The access log names the bootstrap that served each request: both took part.
         by_rid = {l.get("requestId"): l for l in self.gw.access_log()}
