@@ -165,4 +165,5 @@ size=$(stat -c %s "$output")
 [ "$size" -le "$max_zip_bytes" ] || die "$output is $size bytes, over the $max_zip_bytes-byte budget"
 say "$output: $size bytes, bootstrap $(stat -c %s "$stage/bootstrap") bytes unpacked"
 say "sha256 $(sha256sum "$output" | cut -d' ' -f1)"
-say "done: upload $(pwd)/$output with Runtime provided.al2023 or provided.al2, Handler bootstrap, $lambda_arch"
+case "$output" in /*) where=$output ;; *) where=$(pwd)/$output ;; esac
+say "done: upload $where with Runtime provided.al2023 or provided.al2, Handler bootstrap, $lambda_arch"
