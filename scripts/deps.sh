@@ -20,6 +20,11 @@ debs=(build-essential cmake pkg-config clang-format clang-tidy cppcheck
 # static libcurl, dpkg-dev for `apt-get source`, a static busybox for the chroot test,
 # openssl for its test certificates, shellcheck for the deploy scripts.
 debs+=(libc-ares-dev dpkg-dev busybox-static openssl shellcheck)
+# The arm64 package (scripts/package.sh --arch arm64): Debian's aarch64 cross compiler and its
+# glibc, and qemu-user-static to run the arm64 bootstrap in the tests. The arm64 libraries
+# are not installed here: scripts/build-static-deps.sh unpacks Debian's arm64 -dev packages
+# into build/deps/ without `dpkg --add-architecture` (docs/decisions.md, "arm64").
+debs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static)
 command -v java >/dev/null 2>&1 || debs+=(default-jre-headless)
 command -v npm >/dev/null 2>&1 || debs+=(nodejs npm)
 

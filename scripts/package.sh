@@ -1,30 +1,35 @@
 #!/usr/bin/env bash
 # Builds the Lambda package: build/lambda.zip holding `bootstrap` (a static, stripped x86_64
-# executable that needs no library from the host) and the licences of what is linked into it.
+# executable that needs no library from the host) and the licences of what is linked into it;
+# with --arch arm64, build/lambda-arm64.zip, the same for arm64 (Graviton), cross-built.
 # Runs on Lambda's provided.al2023 and provided.al2. Reproducible: the same sources and the
 # same Debian packages give the same bytes (sorted entries, fixed dates and modes).
 #
-#   scripts/package.sh [--build-dir DIR] [--deps-dir DIR] [--output FILE]
+#   scripts/package.sh [--arch x86_64|arm64] [--build-dir DIR] [--deps-dir DIR] [--output FILE]
 #
-#   --build-dir DIR   CMake build directory (default build/static, the `static` preset)
+#   --arch ARCH       x86_64 (default) or arm64 (Lambda's names; amd64/aarch64 are accepted)
+#   --build-dir DIR   CMake build directory (default build/static, the `static` preset;
+#                     arm64: build/static-arm64, the `static-arm64` preset)
 #   --deps-dir DIR    where the static libcurl is built and cached (default build/deps)
-#   --output FILE     the zip (default build/lambda.zip)
+#   --output FILE     the zip (default build/lambda.zip; arm64: build/lambda-arm64.zip)
 #
 # Environment: SOURCE_DATE_EPOCH sets the entries' date (default 1980-01-01, the zip epoch).
 # Needs what scripts/deps.sh installs (cmake, gcc, libssl-dev, libc-ares-dev, libjansson-dev,
-# uuid-dev, python3); the static libcurl is built once by scripts/build-static-deps.sh and
-# cached under build/deps/.
+# uuid-dev, python3; for arm64 gcc-aarch64-linux-gnu and libc6-dev-arm64-cross); the static
+# libcurl is built once by scripts/build-static-deps.sh and cached under build/deps/ (arm64:
+# with Debian's arm64 -dev packages unpacked beside it, see docs/packaging.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source-path=SCRIPTDIR/..
 . scripts/lib.sh
-root=$(pwd)
 
+arch=x86_64
 build_dir=
 deps_dir=build/deps
-output=build/lambda.zip
+output=
 while [ $# -gt 0 ]; do
   case "$1" in
+    --arch) arch=${2:?--arch needs a value}; shift 2 ;;
     --build-dir) build_dir=${2:?--build-dir needs a value}; shift 2 ;;
     --deps-dir) deps_dir=${2:?--deps-dir needs a value}; shift 2 ;;
     --output) output=${2:?--output needs a value}; shift 2 ;;
@@ -33,28 +38,51 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+case "$arch" in
+  x86_64 | amd64)
+    arch=x86_64 preset=static strip=strip elf_machine=X86-64 lambda_arch=x86_64
+    output=${output:-build/lambda.zip} ;;
+  arm64 | aarch64)
+    arch=arm64 preset=static-arm64 strip=aarch64-linux-gnu-strip elf_machine=AArch64 lambda_arch=arm64
+    output=${output:-build/lambda-arm64.zip} ;;
+  *) die "unknown architecture '$arch': x86_64 or arm64" ;;
+esac
+
 readonly max_zip_bytes=5000000 # the issue's budget; Lambda's own limit is 50 MB zipped
-[ "$(uname -m)" = x86_64 ] || die "only x86_64 packages are built (this machine is $(uname -m)); see docs/packaging.md"
-for tool in cmake gcc strip readelf python3 sha256sum; do
+# Both packages are built on an x86_64 machine: arm64 with Debian's cross compiler.
+[ "$(uname -m)" = x86_64 ] || die "packages are built on x86_64 (this machine is $(uname -m)); see docs/packaging.md"
+tools=(cmake gcc "$strip" readelf python3 sha256sum)
+[ "$arch" = x86_64 ] || tools+=(aarch64-linux-gnu-gcc)
+for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool is missing: run scripts/deps.sh"
 done
 
 # ---- the dependency that Debian does not ship statically ----
-say "static libcurl (scripts/build-static-deps.sh)"
-prefix=$(scripts/build-static-deps.sh "$deps_dir" | tail -n1)
+say "static libcurl for $arch (scripts/build-static-deps.sh --arch $arch)"
+built=$(scripts/build-static-deps.sh --arch "$arch" "$deps_dir" | tail -n1)
+cross_args=()
+if [ "$arch" = arm64 ]; then
+  # An arm64 root: Debian's arm64 -dev packages and the libcurl, all under ROOT/usr.
+  root=$built
+  prefix=$root/usr
+  cross_args=(-DUSERS_CROSS_ROOT="$root")
+else
+  prefix=$built
+fi
 [ -f "$prefix/lib/libcurl.a" ] || die "scripts/build-static-deps.sh gave no libcurl.a (prefix '$prefix')"
 
 # ---- the static bootstrap ----
 if [ -z "$build_dir" ]; then
-  say "configure: cmake --preset static"
-  cmake --preset static -DUSERS_STATIC_CURL_PREFIX="$prefix" >/dev/null
-  build_dir=build/static
+  say "configure: cmake --preset $preset"
+  cmake --preset "$preset" -DUSERS_STATIC_CURL_PREFIX="$prefix" "${cross_args[@]}" >/dev/null
+  build_dir=build/$preset
 else
   say "configure: $build_dir"
+  [ "$arch" = x86_64 ] || cross_args+=(--toolchain cmake/aarch64-linux-gnu.cmake)
   cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DUSERS_WERROR=ON -DUSERS_STATIC=ON \
-    -DBUILD_TESTING=OFF -DUSERS_STATIC_CURL_PREFIX="$prefix" >/dev/null
+    -DBUILD_TESTING=OFF -DUSERS_STATIC_CURL_PREFIX="$prefix" "${cross_args[@]}" >/dev/null
 fi
-say "build: bootstrap (static)"
+say "build: bootstrap (static, $arch)"
 # The linker's notes about getaddrinfo/dlopen in libcrypto and c-ares are expected: those
 # paths are never taken (curl resolves through c-ares, OpenSSL loads no config or module).
 cmake --build "$build_dir" --target bootstrap -j "$(nproc)" 2>&1 \
@@ -64,11 +92,11 @@ binary="$build_dir/bootstrap"
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-strip --strip-all -o "$stage/bootstrap" "$binary"
+"$strip" --strip-all -o "$stage/bootstrap" "$binary"
 chmod 0755 "$stage/bootstrap"
 
 # Nothing may be loaded from the host: no program interpreter, no needed library.
-readelf -hW "$stage/bootstrap" | grep -q 'Machine:.*X86-64' || die "bootstrap is not an x86-64 ELF"
+readelf -hW "$stage/bootstrap" | grep -q "Machine:.*$elf_machine" || die "bootstrap is not an $elf_machine ELF"
 if readelf -lW "$stage/bootstrap" | grep -q 'INTERP'; then
   die "bootstrap has a program interpreter: it is not static"
 fi
@@ -77,8 +105,7 @@ if readelf -dW "$stage/bootstrap" | grep -q '(NEEDED)'; then
 fi
 
 # ---- the licences of everything linked in (OpenSSL's Apache-2.0 asks for it) ----
-arch=$(gcc -dumpmachine)
-{
+licences_x86_64() {
   echo "bootstrap (Users API) is linked statically with the libraries below. Their licences follow."
   echo
   sed -n '1p' "$prefix/BUILDINFO"
@@ -92,7 +119,27 @@ arch=$(gcc -dumpmachine)
     printf '\n==== %s (/usr/share/doc/%s/copyright) ====\n\n' "$doc" "$doc"
     cat "/usr/share/doc/$doc/copyright"
   done
-} >"$stage/THIRD-PARTY-LICENSES.txt" || die "could not gather the licence texts (is $arch's libc6 doc there?)"
+}
+# arm64: the texts come with the arm64 -dev packages (each ships its library's copyright
+# file) and with the cross toolchain's glibc; no path of this machine goes into the file.
+licences_arm64() {
+  local dev lib
+  echo "bootstrap (Users API, arm64) is linked statically with the libraries below. Their licences follow."
+  echo
+  sed -n '1p' "$prefix/BUILDINFO"
+  sed 's/$/ (Debian, arm64)/' "$root/DEBIAN-PACKAGES"
+  dpkg-query -W -f '${Package} ${Version} (Debian)\n' libc6-dev-arm64-cross
+  printf '\n==== curl ====\n\n'
+  cat "$prefix/COPYING.curl"
+  for dev in libssl-dev:libssl3 libc-ares-dev:libc-ares2 libjansson-dev:libjansson4 uuid-dev:libuuid1; do
+    lib=${dev#*:} dev=${dev%%:*}
+    printf '\n==== %s (%s:arm64, /usr/share/doc/%s/copyright) ====\n\n' "$lib" "$dev" "$dev"
+    cat "$root/usr/share/doc/$dev/copyright"
+  done
+  printf '\n==== libc6 (libc6-dev-arm64-cross, /usr/share/doc/libc6-dev-arm64-cross/copyright) ====\n\n'
+  cat /usr/share/doc/libc6-dev-arm64-cross/copyright
+}
+"licences_$arch" >"$stage/THIRD-PARTY-LICENSES.txt" || die "could not gather the licence texts for $arch"
 
 # ---- the zip: sorted entries, one fixed date, explicit modes, no extra fields ----
 mkdir -p "$(dirname "$output")"
@@ -118,4 +165,5 @@ size=$(stat -c %s "$output")
 [ "$size" -le "$max_zip_bytes" ] || die "$output is $size bytes, over the $max_zip_bytes-byte budget"
 say "$output: $size bytes, bootstrap $(stat -c %s "$stage/bootstrap") bytes unpacked"
 say "sha256 $(sha256sum "$output" | cut -d' ' -f1)"
-say "done: upload $root/$output with Runtime provided.al2023 or provided.al2, Handler bootstrap, x86_64"
+case "$output" in /*) where=$output ;; *) where=$(pwd)/$output ;; esac
+say "done: upload $where with Runtime provided.al2023 or provided.al2, Handler bootstrap, $lambda_arch"

@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
 # The package is reproducible: a second build from scratch — its own static libcurl (Debian's
 # source fetched and compiled again), its own CMake build directory, other paths — gives a zip
-# byte for byte equal to build/lambda.zip.
+# byte for byte equal to build/lambda.zip (or, with --arch arm64, to build/lambda-arm64.zip:
+# its arm64 -dev packages fetched and unpacked again, its libcurl cross-compiled again).
 #
-#   tests/package/reproducible.sh [ZIP]     (default build/lambda.zip)
+#   tests/package/reproducible.sh [--arch x86_64|arm64] [ZIP]
+#       (default build/lambda.zip; arm64: build/lambda-arm64.zip)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-reference=${1:-build/lambda.zip}
+arch=x86_64
+if [ "${1:-}" = --arch ]; then
+  arch=${2:?--arch needs a value}
+  shift 2
+fi
+case "$arch" in
+  x86_64) default_zip=build/lambda.zip ;;
+  arm64) default_zip=build/lambda-arm64.zip ;;
+  *) echo "reproducible: unknown architecture '$arch' (x86_64 or arm64)" >&2; exit 2 ;;
+esac
+reference=${1:-$default_zip}
 [ -f "$reference" ] || { echo "reproducible: FAIL: no $reference (run scripts/package.sh)" >&2; echo "0 passed, 1 failed"; exit 1; }
 
 # A source edited after the reference was built makes any comparison meaningless.
@@ -22,7 +34,7 @@ fi
 work=$(mktemp -d /tmp/users-repro-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 echo "==> rebuilding from scratch in $work"
-if ! scripts/package.sh --deps-dir "$work/deps" --build-dir "$work/build" --output "$work/lambda.zip" >"$work/log" 2>&1; then
+if ! scripts/package.sh --arch "$arch" --deps-dir "$work/deps" --build-dir "$work/build" --output "$work/lambda.zip" >"$work/log" 2>&1; then
   tail -n 40 "$work/log" >&2
   echo "reproducible: FAIL: the second build failed" >&2
   echo "0 passed, 1 failed"

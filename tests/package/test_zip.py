@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""What is in build/lambda.zip, and what it needs from the machine that runs it.
+"""What is in build/lambda.zip (or build/lambda-arm64.zip), and what it needs from the
+machine that runs it.
 
     python3 tests/package/test_zip.py --zip build/lambda.zip [--dynamic build/release/bootstrap]
+    python3 tests/package/test_zip.py --arch arm64 --zip build/lambda-arm64.zip [--dynamic ...]
 
 - `bootstrap` at the root, a regular file with mode 0755; entries sorted, one fixed date,
   no directories; the zip within its 5,000,000-byte budget.
 - Every ELF file in it runs without the host's libraries: no program interpreter, no needed
   shared library, no glibc symbol version asked for (so nothing newer than provided.al2's
-  glibc 2.26), x86-64, stripped.
-- The binary starts here and says why it stops (no Runtime API).
+  glibc 2.26), of the package's machine (x86-64, or AArch64 for --arch arm64), stripped.
+- The binary starts here and says why it stops (no Runtime API); an arm64 one under Debian's
+  qemu-aarch64-static, called explicitly (binfmt_misc is not assumed).
 - --dynamic: the same ELF check, run on the ordinary dynamic build, must find what it looks
   for (GLIBC_2.3x symbol versions, libc.so.6), so the check is known to work.
 """
@@ -27,13 +30,15 @@ import pkgcommon
 
 ARGS = None
 MAX_ZIP_BYTES = 5_000_000
+# readelf's name for each package architecture's ELF machine.
+MACHINES = {"x86_64": "Advanced Micro Devices X86-64", "arm64": "AArch64"}
 
 
-def elf_problems(path):
-    """Why the file could not run on provided.al2 without the host's libraries (empty: it can)."""
+def elf_problems(path, arch="x86_64"):
+    """Why the file could not run on provided.al2 (arch) without the host's libraries (empty: it can)."""
     f = pkgcommon.elf_facts(path)
     problems = []
-    if f["machine"] != "Advanced Micro Devices X86-64":
+    if f["machine"] != MACHINES[arch]:
         problems.append("machine %s" % f["machine"])
     if f["interp"]:
         problems.append("has a program interpreter (PT_INTERP)")
@@ -86,7 +91,7 @@ class PackageContents(unittest.TestCase):
         self.assertIn("bootstrap", elves)
         for n in elves:
             with self.subTest(file=n):
-                self.assertEqual(elf_problems(os.path.join(self.tmp, n)), [])
+                self.assertEqual(elf_problems(os.path.join(self.tmp, n), ARGS.arch), [])
                 self.assertFalse(pkgcommon.elf_facts(os.path.join(self.tmp, n))["symtab"], "%s is not stripped" % n)
 
     def test_licences_shipped(self):
@@ -96,7 +101,12 @@ class PackageContents(unittest.TestCase):
             self.assertIn("==== %s" % lib, text)
 
     def test_starts_and_explains_itself(self):
-        r = subprocess.run([os.path.join(self.tmp, "bootstrap")], env={}, capture_output=True, text=True, timeout=10)
+        cmd = [os.path.join(self.tmp, "bootstrap")]
+        if ARGS.arch == "arm64":
+            qemu = shutil.which("qemu-aarch64-static")
+            self.assertIsNotNone(qemu, "qemu-aarch64-static is missing: apt-get install qemu-user-static")
+            cmd.insert(0, qemu)
+        r = subprocess.run(cmd, env={}, capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 1, r)
         line = json.loads(r.stdout.strip().splitlines()[-1])
         self.assertEqual(line["level"], "ERROR")
@@ -112,11 +122,22 @@ class TheCheckWorks(unittest.TestCase):
         self.assertTrue(any("libc.so.6" in p for p in problems), problems)
         self.assertTrue(any("newer than provided.al2" in p for p in problems), problems)
 
+    def test_the_other_machine_is_caught(self):
+        # The package's bootstrap checked as if it were the other architecture's.
+        other = "x86_64" if ARGS.arch == "arm64" else "arm64"
+        tmp = tempfile.mkdtemp(prefix="users-zip-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        pkgcommon.unzip_with_modes(ARGS.zip, tmp)
+        problems = elf_problems(os.path.join(tmp, "bootstrap"), other)
+        self.assertEqual(problems, ["machine %s" % MACHINES[ARGS.arch]])
+
 
 def main():
     global ARGS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--zip", default=os.path.join(pkgcommon.REPO, "build", "lambda.zip"))
+    ap.add_argument("--arch", choices=sorted(MACHINES), default="x86_64",
+                    help="the architecture the package is for (default x86_64)")
     ap.add_argument("--dynamic")
     ARGS = ap.parse_args()
     return pkgcommon.run(__name__)
