@@ -166,8 +166,9 @@ class DeployScripts(unittest.TestCase):
         self.write_exe(os.path.join(self.repo, "scripts", "smoke.sh"), SMOKE)
         self.write_exe(os.path.join(self.repo, "scripts", "package.sh"), PACKAGE)
         os.makedirs(os.path.join(self.repo, "build"))
-        with open(os.path.join(self.repo, "build", "lambda.zip"), "wb") as f:
-            f.write(b"PK fake x86_64")
+        for name in ("lambda.zip", "lambda-arm64.zip"):  # --no-package deploys what is there
+            with open(os.path.join(self.repo, "build", name), "wb") as f:
+                f.write(b"PK fake " + name.encode())
         # Only what the scripts need besides the stand-ins: a PATH without the real tools.
         for tool in ("bash", "env", "python3", "sed", "awk", "head", "cut", "mktemp", "rm", "cat",
                      "dirname", "date", "mkdir", "cp", "chmod", "grep", "mv", "sleep", "curl"):
@@ -334,6 +335,7 @@ class DeployScripts(unittest.TestCase):
         with open(os.path.join(self.repo, "samconfig.toml"), "w") as f:
             f.write('version = 0.1\n[default.deploy.parameters]\nregion = "eu-west-1"\n'
                     'parameter_overrides = ["Auth=IAM", "Architecture=arm64"]\n')
+        os.unlink(os.path.join(self.repo, "build", "lambda-arm64.zip"))
         r = self.deploy()
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("build/lambda-arm64.zip is missing", r.stderr)  # --no-package, no arm64 zip
