@@ -16,6 +16,7 @@
 #ifndef USERS_GW_SERVER_H
 #define USERS_GW_SERVER_H
 
+#include "gw_docs.h"
 #include "gw_pool.h"
 #include "gw_trace.h"
 
@@ -28,6 +29,7 @@ typedef struct gw_server_config {
     gw_pool *pool;   /* runs the invocations; borrowed, must outlive the server */
     bool sampled;    /* the sampling decision when the client's trace header makes none */
     gw_trace *trace; /* NULL, or the --trace console told of every invocation (borrowed) */
+    gw_docs *docs;   /* NULL, or /openapi.json, /openapi.yaml and /docs (borrowed): gw_docs.h */
 } gw_server_config;
 
 /* Listens on fd (from gw_listen; the server owns it from now on) and serves as cfg says (cfg
