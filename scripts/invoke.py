@@ -340,7 +340,9 @@ def main():
         print(f"not a Lambda proxy response ({doc}): API Gateway would answer 502")
     else:
         print(text)
-        print(f"invocation error: {outcome}")
+        print("invocation error: " + {
+            "error": "the function reported an error", "init-error": "the function's init failed",
+            "exited": "the bootstrap exited without answering", "timeout": "the function timed out"}[outcome])
     sys.exit(code)
 
 

@@ -90,7 +90,7 @@ def replay_captures(repo, events_dir, endpoint, bootstrap):
             ok = (doc and doc["outcome"] == "response" and doc["statusCode"] == int(kind)
                   and body.get("code") == detail and rc == (4 if int(kind) < 500 else 5))
         # The function's own log line for this invocation reached stderr.
-        logged = '"message":"invocation"' in err or '"level":"ERROR"' in err
+        logged = ('"message":"invocation"' if kind != "error" else '"message":"invocation error') in err
         check(bool(ok) and logged, f"{name}: {expected} (exit {rc}, got {doc and doc.get('outcome')} "
                                    f"{doc and doc.get('statusCode')}{'' if logged else ', no log line'})")
         if not ok:
