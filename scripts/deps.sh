@@ -20,6 +20,8 @@ debs=(build-essential cmake pkg-config clang-format clang-tidy cppcheck
 # static libcurl, dpkg-dev for `apt-get source`, a static busybox for the chroot test,
 # openssl for its test certificates, shellcheck for the deploy scripts.
 debs+=(libc-ares-dev dpkg-dev busybox-static openssl shellcheck)
+# The API docs' browser test (tests/workbench/docs_browser.mjs): headless Chromium.
+debs+=(chromium)
 command -v java >/dev/null 2>&1 || debs+=(default-jre-headless)
 command -v npm >/dev/null 2>&1 || debs+=(nodejs npm)
 
