@@ -11,7 +11,7 @@ The Runtime API is Lambda's, for exactly one invocation: the first GET .../invoc
 hands out the event (with Lambda-Runtime-Aws-Request-Id, -Deadline-Ms, -Invoked-Function-Arn,
 -Trace-Id); POST .../invocation/{id}/response or .../error ends it, as does POST
 .../runtime/init/error before it, the bootstrap exiting, or the deadline (--timeout, 29 s).
-Then the bootstrap is stopped (SIGTERM, SIGKILL after 1 s: Lambda's shutdown). The bootstrap's
+Then the bootstrap is killed (Lambda's shutdown of a runtime without extensions). The bootstrap's
 own output (its log lines) goes to stderr as it comes.
 
 Prints to stdout the proxy response (indented JSON; the body parsed when it is JSON, as
@@ -187,18 +187,14 @@ def handler_for(shot):
 
 
 def stop(proc):
-    """Lambda's shutdown: SIGTERM, SIGKILL after 1 s; the whole process group."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=1)
-    except (subprocess.TimeoutExpired, ProcessLookupError):
+    """The end of the environment: SIGKILL to the whole process group, as Lambda ends a runtime
+    that registered no extension (only extensions are sent SIGTERM first)."""
+    if proc.poll() is None:
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        proc.wait()
+    proc.wait()
 
 
 def invoke(bootstrap, event, timeout_s, env_extra=None):
