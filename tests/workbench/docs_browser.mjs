@@ -172,6 +172,8 @@ async function main() {
   fs.mkdirSync(out, { recursive: true });
   let stack;
   let browser;
+  let page;
+  let shotTaken = false;
   try {
     // ---- the local stack ----
     stack = spawn(path.join(repo, 'scripts', 'run.sh'), ['--in-memory', '--port', String(port), '--instances', '1'], {
@@ -226,7 +228,7 @@ async function main() {
       const list = JSON.parse((await request(Number(devtools), 'GET', '/json/list')).body);
       return list.find((t) => t.type === 'page')?.webSocketDebuggerUrl;
     });
-    const page = await Page.open(pageWs);
+    page = await Page.open(pageWs);
     await page.send('Page.enable');
     await page.send('Runtime.enable');
     await page.send('Page.navigate', { url: `${base}/docs` });
@@ -253,9 +255,19 @@ async function main() {
     const shot = await page.send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true });
     const png = path.join(out, 'docs.png');
     fs.writeFileSync(png, Buffer.from(shot.data, 'base64'));
+    shotTaken = true;
     check(fs.statSync(png).size > 10000, `screenshot kept: ${png} (${fs.statSync(png).size} bytes)`);
-    page.ws.close();
   } finally {
+    if (page && !shotTaken) { // what the page showed when the test failed
+      try {
+        const shot = await page.send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true });
+        fs.writeFileSync(path.join(out, 'docs-failed.png'), Buffer.from(shot.data, 'base64'));
+        console.log(`screenshot of the failure: ${path.join(out, 'docs-failed.png')}`);
+      } catch (e) {
+        console.log(`no screenshot of the failure: ${e.message}`);
+      }
+    }
+    page?.ws.close();
     await stop(browser, 5000);
     await stop(stack, 20000);
     fs.rmSync(tmp, { recursive: true, force: true });
