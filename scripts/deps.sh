@@ -25,6 +25,8 @@ debs+=(libc-ares-dev dpkg-dev busybox-static openssl shellcheck)
 # are not installed here: scripts/build-static-deps.sh unpacks Debian's arm64 -dev packages
 # into build/deps/ without `dpkg --add-architecture` (docs/decisions.md, "arm64").
 debs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static)
+# The API docs' browser test (tests/workbench/docs_browser.mjs): headless Chromium.
+debs+=(chromium)
 command -v java >/dev/null 2>&1 || debs+=(default-jre-headless)
 command -v npm >/dev/null 2>&1 || debs+=(nodejs npm)
 

@@ -190,8 +190,16 @@ if grep -qx 'BACKFILL=1' <<<"$tables"; then
     || say "the back-fill reported conflicts or failed (above); the API starts anyway"
 fi
 
+# The API docs (/openapi.json, /openapi.yaml, /docs): infra/openapi.yaml resolved for this stage.
+spec_dir=.local/openapi-$port
+node scripts/openapi-local.mjs --base-url "http://127.0.0.1:$port" --out "$spec_dir" \
+  || die "the OpenAPI document could not be resolved for the local stage (see above)"
+[ -f node_modules/swagger-ui-dist/swagger-ui-bundle.js ] \
+  || die "Swagger UI is missing from node_modules/: run npm ci (or scripts/deps.sh)"
+
 port_free "$port" || die "$port_taken_msg"
-gw_flags=(--api "$api" --port "$port" --bootstrap "$bootstrap" --instances "$instances" --timeout "$timeout")
+gw_flags=(--api "$api" --port "$port" --bootstrap "$bootstrap" --instances "$instances" --timeout "$timeout"
+          --openapi-dir "$spec_dir" --docs-dir node_modules/swagger-ui-dist)
 traced=
 trace_note=
 if [ "$trace" = 1 ]; then
@@ -218,6 +226,7 @@ done
 cat <<EOF
 
   Users API: $url   (as $api_name; DynamoDB Local: $endpoint, tables $table and $claims, data $where)
+  API docs:  $url/docs   (the document: $url/openapi.json, $url/openapi.yaml)
 
   curl -s -X POST $url/users -H 'Content-Type: application/json' \\
        -d '{"name": "Ada Lovelace", "email": "ada@example.com", "age": 36}'

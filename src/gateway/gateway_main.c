@@ -2,6 +2,7 @@
  * Reads the flags, builds the bootstraps' environment, starts the pool and the HTTP server
  * (and with --trace the X-Ray listener and the stdout relay), and waits for SIGINT or SIGTERM
  * to stop them all cleanly. */
+#include "gw_docs.h"
 #include "gw_env.h"
 #include "gw_log.h"
 #include "gw_pool.h"
@@ -38,6 +39,7 @@ typedef struct options {
     size_t nsets;
     char *owned[MAX_SETS]; /* the entries of sets this program allocated */
     size_t nowned;
+    const char *openapi_dir, *docs_dir; /* --openapi-dir, --docs-dir: gw_docs.h */
 } options;
 
 static void usage(FILE *to) {
@@ -65,6 +67,9 @@ static void usage(FILE *to) {
           "                       (AWS_XRAY_DAEMON_ADDRESS) and print each invocation's metrics\n"
           "                       and DynamoDB calls readably on stderr\n"
           "  --trace-port N       the UDP port for --trace (a free one); implies --trace\n"
+          "  --openapi-dir DIR    serve DIR/openapi.json and DIR/openapi.yaml at /openapi.json\n"
+          "                       and /openapi.yaml (with --docs-dir)\n"
+          "  --docs-dir DIR       serve Swagger UI (swagger-ui-dist's files) at /docs\n"
           "Bootstraps inherit this program's environment (less AWS_XRAY_DAEMON_ADDRESS and\n"
           "_X_AMZN_TRACE_ID: only --trace or --env sets those); AWS_ACCESS_KEY_ID and\n"
           "AWS_SECRET_ACCESS_KEY default to \"local\" when unset.\n",
@@ -139,6 +144,10 @@ static int parse(int argc, char **argv, options *o) {
                 bad = -1;
         } else if (strcmp(flag, "--host") == 0)
             o->host = v;
+        else if (strcmp(flag, "--openapi-dir") == 0)
+            o->openapi_dir = v;
+        else if (strcmp(flag, "--docs-dir") == 0)
+            o->docs_dir = v;
         else if (strcmp(flag, "--bootstrap") == 0)
             o->bootstrap = v;
         else if (strcmp(flag, "--instances") == 0)
@@ -196,11 +205,20 @@ int main(int argc, char **argv) {
     gw_server *server = NULL;
     gw_trace *trace = NULL;
     gw_relay *relay = NULL;
+    gw_docs *docs = NULL;
     char err[160];
     unsigned trace_port = 0;
     char xray_env[XRAY_SETS][64];
     if (parse(argc, argv, &o) != 0)
         goto out;
+    if (!o.openapi_dir != !o.docs_dir) {
+        fprintf(stderr, "users-gateway: --openapi-dir and --docs-dir go together\n");
+        goto out;
+    }
+    if (o.openapi_dir && !(docs = gw_docs_open(o.openapi_dir, o.docs_dir, err, sizeof err))) {
+        fprintf(stderr, "users-gateway: %s\n", err);
+        goto out;
+    }
     if (!o.bootstrap)
         o.bootstrap = found = default_bootstrap();
     if (!o.bootstrap || access(o.bootstrap, X_OK) != 0) {
@@ -293,7 +311,8 @@ int main(int argc, char **argv) {
                              .sampled = o.sampled == 1,
                              .trace = trace,
                              .api = o.api,
-                             .allowed_origins = gw_env_get(env, "ALLOWED_ORIGINS")};
+                             .allowed_origins = gw_env_get(env, "ALLOWED_ORIGINS"),
+                             .docs = docs};
     server = gw_server_start(fd, &scfg);
     if (!server)
         goto out;
@@ -323,6 +342,7 @@ out:
     gw_server_stop(server);
     gw_relay_stop(relay); /* after the bootstraps: what they wrote last is passed on */
     gw_trace_stop(trace); /* after the server and the relay: every block is complete */
+    gw_docs_close(docs);  /* after the server: no request reads it any more */
     gw_pool_free(pool);
     gw_env_free(env);
     free(found);

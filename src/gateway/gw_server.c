@@ -309,6 +309,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     }
     if (!rq->started) {
         rq->started = true;
+        /* The gateway's own pages (gw_docs.h) never become events. */
+        int docs = gw_docs_serve(s->cfg.docs, c, method, rq->target, rq->target_len);
+        if (docs != 0)
+            return docs > 0 ? MHD_YES : MHD_NO;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > GW_MAX_BODY) {
             rq->too_big = true;

@@ -21,6 +21,7 @@
 #ifndef USERS_GW_SERVER_H
 #define USERS_GW_SERVER_H
 
+#include "gw_docs.h"
 #include "gw_pool.h"
 #include "gw_trace.h"
 
@@ -42,6 +43,7 @@ typedef struct gw_server_config {
     gw_api api;      /* GW_API_REST unless told otherwise */
     const char *allowed_origins; /* GW_API_HTTP's CORS configuration (ALLOWED_ORIGINS; NULL:
                                     any origin); borrowed, must outlive the server */
+    gw_docs *docs; /* NULL, or /openapi.json, /openapi.yaml and /docs (borrowed): gw_docs.h */
 } gw_server_config;
 
 /* Listens on fd (from gw_listen; the server owns it from now on) and serves as cfg says (cfg
