@@ -19,6 +19,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import YAML from 'yaml';
 
@@ -169,7 +170,7 @@ export function render(doc) {
   return `${header}\n${YAML.stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false })}`;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const text = render(httpDocument(loadYaml(SOURCE, false)));
   if (process.argv.includes('--check')) {
     const now = fs.existsSync(TARGET) ? fs.readFileSync(TARGET, 'utf8') : '';

@@ -17,6 +17,7 @@
 #define USERS_GW_CORS_H
 
 #include "common.h"
+#include "cors.h"
 #include "gw_response.h"
 
 #include <stdbool.h>
@@ -24,7 +25,7 @@
 #define GW_CORS_ALLOW_METHODS "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 #define GW_CORS_ALLOW_HEADERS                                                                      \
     "Content-Type, Authorization, X-Amz-Date, X-Amz-Security-Token, If-Match, Idempotency-Key"
-#define GW_CORS_EXPOSE_HEADERS "ETag, Location"
+#define GW_CORS_EXPOSE_HEADERS CORS_EXPOSE_HEADERS /* the function's own (include/cors.h) */
 #define GW_CORS_MAX_AGE        "600"
 
 /* The Access-Control-Allow-Origin value for a request's Origin (may be NULL): "*" when any

@@ -208,6 +208,23 @@ def running(gateway, bootstrap, *flags, env=None, split_stdout=False):
         gw.cleanup()
 
 
+def act(gw, action, path, method="GET", body=None, headers=None, timeout=60):
+    """A request the fake bootstrap answers as X-Fake-Action says."""
+    h = {"X-Fake-Action": action}
+    h.update(headers or {})
+    return gw.request(method, path, h, body, timeout)
+
+
+def main_for_module(module):
+    """main_with_fake_bootstrap for a test module's globals: runs its test_* functions and sets
+    its ARGS and FAKE before they run."""
+    def start(args, fake):
+        module["ARGS"], module["FAKE"] = args, fake
+
+    main_with_fake_bootstrap(module["__doc__"], [(name, fn) for name, fn in module.items()
+                                                 if name.startswith("test_") and callable(fn)], start)
+
+
 def main_with_fake_bootstrap(doc, tests, start):
     """The main of a test file run against fake_bootstrap.py: parses --gateway, writes the
     executable wrapper the gateway runs as its bootstrap (it passes no arguments), calls

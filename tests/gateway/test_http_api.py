@@ -31,9 +31,7 @@ def gateway(*flags, env=None):
 
 
 def act(gw, action, path="/users", method="GET", body=None, headers=None, timeout=60):
-    h = {"X-Fake-Action": action}
-    h.update(headers or {})
-    return gw.request(method, path, h, body, timeout)
+    return gwtest.act(gw, action, path, method, body, headers, timeout)
 
 
 expect = gwtest.expect
@@ -223,12 +221,7 @@ def test_api_flag_is_checked():
 
 
 def main():
-    def start(args, fake):
-        global ARGS, FAKE
-        ARGS, FAKE = args, fake
-
-    gwtest.main_with_fake_bootstrap(__doc__, [(name, fn) for name, fn in globals().items()
-                                              if name.startswith("test_") and callable(fn)], start)
+    gwtest.main_for_module(globals())
 
 
 if __name__ == "__main__":

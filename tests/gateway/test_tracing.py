@@ -36,9 +36,7 @@ expect = gwtest.expect
 
 
 def act(gw, action, path="/x", method="GET", headers=None):
-    h = {"X-Fake-Action": action}
-    h.update(headers or {})
-    return gw.request(method, path, h)
+    return gwtest.act(gw, action, path, method, headers=headers)
 
 
 def echo_trace(gw, headers=None):
@@ -251,12 +249,7 @@ def test_malformed_datagrams_are_printed_and_survived():
 
 
 def main():
-    def start(args, fake):
-        global ARGS, FAKE
-        ARGS, FAKE = args, fake
-
-    gwtest.main_with_fake_bootstrap(__doc__, [(name, fn) for name, fn in globals().items()
-                                              if name.startswith("test_") and callable(fn)], start)
+    gwtest.main_for_module(globals())
 
 
 if __name__ == "__main__":

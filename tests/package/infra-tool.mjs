@@ -167,7 +167,7 @@ function runCfnValidator(template, tmp) {
       problems.push(`${d.severity} ${d.ruleId} ${d.entity?.logicalId ?? ''} ${d.propertyPath ?? ''}: ${d.message}`);
     }
     if (report.status !== 'OK' && problems.length === 0 && excused.length === 0) problems.push(`validator status ${report.status}`);
-    if (excused.length) checkOutputReferences(template);
+    checkOutputReferences(template);
     const info = report.diagnostics.filter((d) => !['WARN', 'ERROR', 'FATAL'].includes(d.severity)).length;
     console.log(`     @aws/cloudformation-validate ${cfnValidateVersion()} (${report.metadata.cfnLintVersion.split('@').pop()} rules): ` +
       `${report.metadata.rulesEvaluated} rules, ${report.metadata.resourcesScanned} resources, ${info} informational notes`);
